@@ -54,6 +54,7 @@ test('unknown kinds get metadata validation without a namespace rule', () => {
 test('namespace, secret and configmap specifics', () => {
   const ns = strategyFor('', 'Namespace');
   const nsObj = { metadata: { name: 'team-a' } };
+  ns.prepareForCreate!(nsObj);
   ns.defaults!(nsObj);
   assert.deepEqual(nsObj, {
     metadata: { name: 'team-a', labels: { 'kubernetes.io/metadata.name': 'team-a' } },

@@ -8,9 +8,13 @@ import type { KindDefinition } from './strategy.ts';
 
 export const namespaceKind: KindDefinition = {
   nameValidator: nameIsDNSLabel,
-  defaults(ns) {
+  // Only at creation: the namespace controller removes the finalizer through /finalize,
+  // and a default applied on every update would put it straight back.
+  prepareForCreate(ns) {
     const spec = child(ns, 'spec');
     if (arr(spec.finalizers).length === 0) spec.finalizers = ['kubernetes'];
+  },
+  defaults(ns) {
     setDefault(child(ns, 'status'), 'phase', 'Active');
     if (ns.metadata.name) ns.metadata.labels = { ...ns.metadata.labels, 'kubernetes.io/metadata.name': ns.metadata.name };
   },

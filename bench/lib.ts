@@ -1,0 +1,33 @@
+// Small helpers shared by benchmarks: percentiles, a results writer, a table printer.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+export function percentile(sorted: number[], p: number): number {
+  if (!sorted.length) return NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i];
+}
+
+export function summarize(samples: number[]) {
+  const s = [...samples].sort((a, b) => a - b);
+  return { count: s.length, p50: percentile(s, 50), p90: percentile(s, 90), p99: percentile(s, 99), max: s[s.length - 1] };
+}
+
+export interface Row { metric: string; value: number; unit: string; goal?: string }
+
+export function report(name: string, rows: Row[], extra: Record<string, unknown> = {}): void {
+  const width = Math.max(...rows.map((r) => r.metric.length));
+  console.log(`\n${name}`);
+  for (const r of rows) {
+    console.log(`  ${r.metric.padEnd(width)}  ${formatNumber(r.value).padStart(10)} ${r.unit.padEnd(8)}${r.goal ? `  goal ${r.goal}` : ''}`);
+  }
+  const dir = path.join(import.meta.dirname, 'results');
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${name}.json`);
+  writeFileSync(file, JSON.stringify({ name, date: new Date().toISOString(), node: process.version, rows, ...extra }, null, 2));
+  console.log(`  → ${path.relative(process.cwd(), file)}`);
+}
+
+function formatNumber(v: number): string {
+  return Number.isInteger(v) ? String(v) : v.toFixed(2);
+}

@@ -1,0 +1,12 @@
+// `npm run bench -- <name> [--quick]`: runs one benchmark; each prints a table and writes
+// bench/results/<name>.json.
+const benches: Record<string, () => Promise<{ run(args: string[]): Promise<void> }>> = {
+  api: () => import('./api.ts'),
+};
+
+const [name, ...args] = process.argv.slice(2);
+if (!name || !benches[name]) {
+  console.error(`usage: npm run bench -- <${Object.keys(benches).join('|')}> [--quick]`);
+  process.exit(2);
+}
+await (await benches[name]()).run(args);

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs what Skiff needs on a fresh Debian machine: build tools for the SQLite addon
+# (apt, as root), then the npm dependencies (npm ci, skipped when node_modules already
+# matches package-lock.json).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(ca-certificates g++ make python3)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "skiff: missing packages: ${missing[*]}; run as root or: sudo apt-get install -y ${missing[*]}" >&2
+    exit 1
+  fi
+  echo "skiff: installing ${missing[*]}" >&2
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
+fi
+
+if ! command -v node >/dev/null 2>&1; then
+  echo "skiff: Node.js 20 or newer is required (apt-get install nodejs gives 18 on Debian 12; use NodeSource or nvm)" >&2
+  exit 1
+fi
+
+stamp=node_modules/.skiff-lock-hash
+want=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  echo "skiff: installing npm dependencies (npm ci; building better-sqlite3 takes about a minute)" >&2
+  npm ci --no-audit --no-fund --loglevel=error
+  echo "$want" > "$stamp"
+fi

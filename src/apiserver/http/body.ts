@@ -1,0 +1,75 @@
+// Request bodies: size-limited reading and decoding by Content-Type.
+import type { IncomingMessage } from 'node:http';
+import YAML from 'yaml';
+import { ApiError, badRequest, tooLarge, unsupportedMediaType } from '../errors.ts';
+import { decodeProtobufObject, PROTOBUF_CONTENT_TYPE } from '../protobuf/index.ts';
+
+/** Kubernetes rejects request bodies above 3 MiB. */
+export const MAX_BODY_BYTES = 3 * 1024 * 1024;
+
+export async function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > limit) {
+    req.resume();
+    throw tooLarge();
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) {
+      req.resume();
+      throw tooLarge();
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+export type BodyFormat = 'json' | 'yaml';
+
+/** The media type without parameters, lower case. */
+export function mediaType(header: string | undefined): string {
+  return (header ?? '').split(';')[0].trim().toLowerCase();
+}
+
+export function decodeBody(buf: Buffer, contentType: string | undefined, accepted: readonly string[] = ['application/json', 'application/yaml', PROTOBUF_CONTENT_TYPE]): unknown {
+  const type = mediaType(contentType) || 'application/json';
+  if (!accepted.includes(type)) throw unsupportedMediaType(type);
+  if (type === PROTOBUF_CONTENT_TYPE) return decodeProtobuf(buf);
+  const text = buf.toString('utf8');
+  if (!text.trim()) throw badRequest('the request body is empty');
+  if (type.endsWith('yaml')) return parseYaml(text);
+  return parseJson(text);
+}
+
+export function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw badRequest(`error decoding the request body as JSON: ${(err as Error).message}`);
+  }
+}
+
+export function parseYaml(text: string): unknown {
+  try {
+    const docs = YAML.parseAllDocuments(text);
+    if (docs.length !== 1) throw new Error(`expected exactly one document, got ${docs.length}`);
+    const doc = docs[0];
+    if (doc.errors.length) throw doc.errors[0];
+    return doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    throw badRequest(`error converting YAML to JSON: ${(err as Error).message}`);
+  }
+}
+
+/** kubectl's typed clients (kubectl create deployment, ...) send built-in kinds as protobuf. */
+function decodeProtobuf(buf: Buffer): unknown {
+  try {
+    return decodeProtobufObject(buf);
+  } catch (err) {
+    const message = (err as Error).message;
+    if (message.includes('not supported')) throw new ApiError(415, 'UnsupportedMediaType', message);
+    throw badRequest(`error decoding the protobuf request body: ${message}`);
+  }
+}

@@ -1,0 +1,470 @@
+// The generic registry: create, read, update, delete, list and watch for every resource,
+// with the Kubernetes object semantics that do not depend on the kind (system metadata,
+// optimistic concurrency, generation, finalizers and graceful deletion, namespace
+// lifecycle, field validation). Kind-specific behaviour comes from the kind's strategy.
+// Both the HTTP handlers and the in-process client call this; nothing writes around it.
+import { randomUUID } from 'node:crypto';
+import type { KObject } from '../../api/object.ts';
+import type { ResourceInfo } from '../../api/scheme.ts';
+import { groupVersion, lookupResource, storageKey } from '../../api/scheme.ts';
+import type { KindStrategy } from '../../api/kinds/types.ts';
+import { strategyFor } from '../../api/kinds/index.ts';
+import type { FieldError } from '../../api/field-error.ts';
+import type { Store, KeyValue } from '../../store/types.ts';
+import { KeyExistsError, KeyNotFoundError, RevisionConflictError, CompactedError } from '../../store/types.ts';
+import { ApiError, alreadyExists, badRequest, conflict, forbidden, gone, invalid, notFound, staleObject } from '../errors.ts';
+import { decode, encode, jsonEqual } from './codec.ts';
+import { checkSchema, type FieldValidation } from './schema-check.ts';
+import { recordManagedFields } from './managed-fields.ts';
+
+export type { FieldValidation } from './schema-check.ts';
+
+export interface WriteOptions {
+  dryRun?: boolean;
+  fieldManager?: string;
+  /** Unknown-field handling; in-process callers leave it unset (Ignore). */
+  fieldValidation?: FieldValidation;
+  /** Warnings for the client (HTTP Warning headers). */
+  warnings?: string[];
+  /** status and finalize change only their part; binding may set spec.nodeName and status. */
+  subresource?: 'status' | 'finalize' | 'binding';
+}
+
+export type PropagationPolicy = 'Background' | 'Foreground' | 'Orphan';
+
+export interface DeleteOptions {
+  dryRun?: boolean;
+  propagationPolicy?: PropagationPolicy;
+  gracePeriodSeconds?: number;
+  preconditions?: { uid?: string; resourceVersion?: string };
+}
+
+export interface ListQuery {
+  labelSelector?: (labels: Record<string, string> | undefined) => boolean;
+  fieldFilter?: (obj: KObject) => boolean;
+  /** Set when the field selector pins metadata.name: lets the list skip other keys. */
+  name?: string;
+  limit?: number;
+  continue?: string;
+  resourceVersion?: string;
+  resourceVersionMatch?: 'Exact' | 'NotOlderThan';
+}
+
+export interface ListResult {
+  items: KObject[];
+  resourceVersion: string;
+  continue?: string;
+  remainingItemCount?: number;
+}
+
+const GENERATE_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
+const MAX_UPDATE_RETRIES = 10;
+/** Finalizers the garbage collector understands (metav1 constants). */
+export const FINALIZER_FOREGROUND = 'foregroundDeletion';
+export const FINALIZER_ORPHAN = 'orphan';
+
+export class Registry {
+  readonly store: Store;
+  readonly #now: () => Date;
+
+  constructor(store: Store, opts: { now?: () => Date } = {}) {
+    this.store = store;
+    this.#now = opts.now ?? (() => new Date());
+  }
+
+  strategy(r: ResourceInfo): KindStrategy {
+    return strategyFor(r.group, r.kind);
+  }
+
+  #timestamp(): string {
+    return this.#now().toISOString().replace(/\.\d+Z$/, 'Z');
+  }
+
+  async get(r: ResourceInfo, ns: string | undefined, name: string): Promise<KObject> {
+    const kv = await this.store.get(storageKey(r, ns, name));
+    if (!kv) throw notFound(r, name);
+    return decode(kv);
+  }
+
+  async tryGet(r: ResourceInfo, ns: string | undefined, name: string): Promise<KObject | undefined> {
+    const kv = await this.store.get(storageKey(r, ns, name));
+    return kv && decode(kv);
+  }
+
+  // ---- list ---------------------------------------------------------------------------
+
+  async list(r: ResourceInfo, ns: string | undefined, q: ListQuery = {}): Promise<ListResult> {
+    const prefix = storageKey(r, ns);
+    let revision = 0;
+    let startKey: string | undefined;
+    if (q.continue) {
+      const token = parseContinue(q.continue, prefix);
+      revision = token.rv;
+      startKey = token.start;
+    } else if (q.resourceVersion && q.resourceVersion !== '0' && q.resourceVersionMatch === 'Exact') {
+      revision = parseRV(q.resourceVersion);
+    }
+    if (q.name !== undefined) {
+      // A pinned name: one key to read (kubectl wait / rollout status ask this way).
+      const key = r.namespaced && !ns ? undefined : storageKey(r, ns, q.name);
+      if (key && !revision) {
+        const kv = await this.store.get(key);
+        const items = kv ? [decode(kv)].filter((o) => this.#matches(o, q)) : [];
+        return { items, resourceVersion: String(await this.store.currentRevision()) };
+      }
+    }
+    const limit = q.limit && q.limit > 0 ? q.limit : 0;
+    const filtered = Boolean(q.labelSelector || q.fieldFilter || q.name !== undefined);
+    const items: KObject[] = [];
+    let readAt = revision;
+    let next = startKey;
+    for (;;) {
+      let page;
+      try {
+        page = await this.store.list(prefix, { revision: readAt || undefined, limit: limit ? Math.max(limit, 100) : 0, startKey: next });
+      } catch (err) {
+        if (err instanceof CompactedError) {
+          throw q.continue
+            ? gone('The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.')
+            : gone(`too old resource version: ${readAt} (${err.compacted})`);
+        }
+        throw err;
+      }
+      readAt = page.revision;
+      for (let i = 0; i < page.items.length; i++) {
+        const kv = page.items[i];
+        const obj = decode(kv);
+        if (!this.#matches(obj, q)) continue;
+        items.push(obj);
+        if (limit && items.length === limit) {
+          const more = i < page.items.length - 1 || page.more;
+          if (!more) return { items, resourceVersion: String(readAt) };
+          const nextKey = i < page.items.length - 1 ? page.items[i + 1].key : kv.key + '\x00';
+          const remaining = filtered ? undefined : page.items.length - 1 - i + page.remaining;
+          return { items, resourceVersion: String(readAt), continue: makeContinue(readAt, nextKey, prefix), remainingItemCount: remaining };
+        }
+      }
+      if (!page.more) return { items, resourceVersion: String(readAt) };
+      next = page.items[page.items.length - 1].key + '\x00';
+    }
+  }
+
+  #matches(obj: KObject, q: ListQuery): boolean {
+    if (q.name !== undefined && obj.metadata.name !== q.name) return false;
+    if (q.labelSelector && !q.labelSelector(obj.metadata.labels)) return false;
+    if (q.fieldFilter && !q.fieldFilter(obj)) return false;
+    return true;
+  }
+
+  // ---- create -------------------------------------------------------------------------
+
+  async create(r: ResourceInfo, ns: string | undefined, input: KObject, opts: WriteOptions = {}): Promise<KObject> {
+    const obj = this.#admitShape(r, ns, input, opts);
+    const meta = obj.metadata;
+    if (!meta.name && meta.generateName) meta.name = meta.generateName + randomSuffix();
+    meta.uid = randomUUID();
+    meta.creationTimestamp = this.#timestamp();
+    meta.generation = 1;
+    delete meta.resourceVersion;
+    delete meta.deletionTimestamp;
+    delete meta.deletionGracePeriodSeconds;
+    if (r.namespaced) await this.#checkNamespaceOpen(ns!);
+    const strategy = this.strategy(r);
+    strategy.defaults?.(obj);
+    strategy.prepareForCreate?.(obj);
+    this.#validate(r, obj, strategy.validate?.(obj) ?? []);
+    recordManagedFields({ r, old: undefined, updated: obj, manager: opts.fieldManager, now: this.#timestamp(), subresource: undefined });
+    if (opts.dryRun) {
+      if (await this.store.get(storageKey(r, ns, meta.name!))) throw alreadyExists(r, meta.name!);
+      return obj;
+    }
+    try {
+      return decode(await this.store.create(storageKey(r, ns, meta.name!), encode(obj)));
+    } catch (err) {
+      if (err instanceof KeyExistsError) throw alreadyExists(r, meta.name!);
+      throw err;
+    }
+  }
+
+  /** Checks apiVersion/kind/namespace of a request body and returns a working copy. */
+  #admitShape(r: ResourceInfo, ns: string | undefined, input: KObject, opts: WriteOptions): KObject {
+    if (typeof input !== 'object' || input === null || Array.isArray(input)) throw badRequest('the body of the request was not a JSON object');
+    const gv = groupVersion(r);
+    if (input.apiVersion !== undefined && input.apiVersion !== gv) {
+      throw badRequest(`the API version in the data (${input.apiVersion}) does not match the expected API version (${gv})`);
+    }
+    if (input.kind !== undefined && input.kind !== r.kind) {
+      throw badRequest(`the kind in the data (${input.kind}) does not match the expected kind (${r.kind})`);
+    }
+    if (input.metadata !== undefined && (typeof input.metadata !== 'object' || input.metadata === null || Array.isArray(input.metadata))) {
+      throw badRequest(`${r.kind} in version "${r.version}" cannot be handled as a ${r.kind}: json: cannot unmarshal ${Array.isArray(input.metadata) ? 'array' : typeof input.metadata} into Go struct field ${r.kind}.metadata of type v1.ObjectMeta`);
+    }
+    const obj = structuredClone(input);
+    obj.apiVersion = gv;
+    obj.kind = r.kind;
+    obj.metadata ??= {};
+    if (r.namespaced) {
+      if (obj.metadata.namespace && ns && obj.metadata.namespace !== ns) {
+        throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+      }
+      obj.metadata.namespace = ns;
+    } else {
+      delete obj.metadata.namespace;
+    }
+    checkSchema(r, obj, opts.fieldValidation ?? 'Ignore', opts.warnings);
+    return obj;
+  }
+
+  #validate(r: ResourceInfo, obj: KObject, errors: FieldError[]): void {
+    if (errors.length) throw invalid(r.kind, r.group, obj.metadata.name ?? obj.metadata.generateName ?? '', errors);
+  }
+
+  async #checkNamespaceOpen(ns: string): Promise<void> {
+    if (!ns) throw badRequest('a namespace must be specified for a namespaced resource');
+    const nsObj = await this.tryGet(NAMESPACES, undefined, ns);
+    if (!nsObj) throw notFound(NAMESPACES, ns);
+    if (nsObj.metadata.deletionTimestamp) {
+      throw forbidden(`unable to create new content in namespace ${ns} because it is being terminated`, {
+        causes: [{ reason: 'NamespaceTerminating', message: `namespace ${ns} is being terminated`, field: 'metadata.namespace' }],
+      });
+    }
+  }
+
+  // ---- update -------------------------------------------------------------------------
+
+  /** PUT: replace the object (or its status), guarded by its resourceVersion when given. */
+  async update(r: ResourceInfo, ns: string | undefined, name: string, input: KObject, opts: WriteOptions = {}): Promise<KObject> {
+    const obj = this.#admitShape(r, ns, input, opts);
+    if (obj.metadata.name !== undefined && obj.metadata.name !== name) {
+      throw badRequest(`the name of the object (${obj.metadata.name}) does not match the name on the URL (${name})`);
+    }
+    obj.metadata.name = name;
+    const wantRV = obj.metadata.resourceVersion;
+    return this.guaranteedUpdate(r, ns, name, (current) => {
+      if (wantRV && wantRV !== current.metadata.resourceVersion) throw staleObject(r, name);
+      return structuredClone(obj);
+    }, { ...opts, fieldValidation: 'Ignore' }, Boolean(wantRV));
+  }
+
+  /**
+   * Read-modify-write with retries on conflicting writes (what Kubernetes calls
+   * GuaranteedUpdate). `mutate` gets a copy of the current object and returns the new one.
+   */
+  async guaranteedUpdate(
+    r: ResourceInfo, ns: string | undefined, name: string,
+    mutate: (current: KObject) => KObject | Promise<KObject>,
+    opts: WriteOptions = {}, pinned = false,
+  ): Promise<KObject> {
+    const key = storageKey(r, ns, name);
+    for (let attempt = 0; ; attempt++) {
+      const kv = await this.store.get(key);
+      if (!kv) throw notFound(r, name);
+      const current = decode(kv);
+      const next = await mutate(structuredClone(current));
+      const obj = opts.fieldValidation && opts.fieldValidation !== 'Ignore' ? this.#admitShape(r, ns, next, opts) : normalise(r, ns, next);
+      const result = this.#prepareUpdate(r, current, obj, opts);
+      if (jsonEqual(stripRV(result), stripRV(current))) return current; // no-op: no new revision
+      if (opts.dryRun) return result;
+      try {
+        return await this.#commitUpdate(r, key, kv, result);
+      } catch (err) {
+        if (err instanceof RevisionConflictError && !pinned && attempt < MAX_UPDATE_RETRIES) continue;
+        if (err instanceof RevisionConflictError) throw staleObject(r, name);
+        if (err instanceof KeyNotFoundError) throw notFound(r, name);
+        throw err;
+      }
+    }
+  }
+
+  #prepareUpdate(r: ResourceInfo, current: KObject, obj: KObject, opts: WriteOptions): KObject {
+    const strategy = this.strategy(r);
+    const meta = obj.metadata;
+    const old = current.metadata;
+    // System-owned metadata always comes from the stored object.
+    meta.name = old.name;
+    meta.namespace = old.namespace;
+    meta.uid = old.uid;
+    meta.creationTimestamp = old.creationTimestamp;
+    meta.generation = old.generation;
+    meta.resourceVersion = old.resourceVersion;
+    meta.generateName = old.generateName ?? meta.generateName;
+    if (old.deletionTimestamp) {
+      meta.deletionTimestamp = old.deletionTimestamp;
+      meta.deletionGracePeriodSeconds = old.deletionGracePeriodSeconds;
+    } else {
+      delete meta.deletionTimestamp;
+      delete meta.deletionGracePeriodSeconds;
+    }
+    if (meta.generateName === undefined) delete meta.generateName;
+    if (meta.generation === undefined) delete meta.generation;
+
+    const hasStatus = r.subresources.includes('status');
+    if (opts.subresource === 'status') {
+      // Status writes change status only (ResetObjectMetaForStatus).
+      const status = obj.status;
+      const keep = structuredClone(current);
+      if (status === undefined) delete keep.status; else keep.status = status;
+      keep.metadata.resourceVersion = old.resourceVersion;
+      obj = keep;
+    } else if (opts.subresource === 'finalize') {
+      const spec = obj.spec;
+      obj = structuredClone(current);
+      obj.spec = spec;
+    } else if (hasStatus && opts.subresource !== 'binding') {
+      if (current.status === undefined) delete obj.status; else obj.status = structuredClone(current.status);
+    }
+    if (opts.subresource !== 'status' && specChanged(current, obj)) {
+      obj.metadata.generation = (old.generation ?? 0) + 1;
+    }
+    strategy.defaults?.(obj);
+    strategy.prepareForUpdate?.(obj, current);
+    const errors = [...(strategy.validate?.(obj) ?? [])];
+    if (opts.subresource !== 'binding') errors.push(...(strategy.validateUpdate?.(obj, current) ?? []));
+    this.#validate(r, obj, errors);
+    recordManagedFields({ r, old: current, updated: obj, manager: opts.fieldManager, now: this.#timestamp(), subresource: opts.subresource });
+    return obj;
+  }
+
+  async #commitUpdate(r: ResourceInfo, key: string, kv: KeyValue, obj: KObject): Promise<KObject> {
+    // An object being deleted whose last finalizer is gone is deleted now.
+    if (obj.metadata.deletionTimestamp && !hasFinalizers(r, obj) && !isGraceful(obj)) {
+      const deleted = await this.store.delete(key, kv.modRevision);
+      const out = decode({ ...deleted, value: encode(obj) });
+      return out;
+    }
+    return decode(await this.store.update(key, encode(obj), kv.modRevision));
+  }
+
+  // ---- delete -------------------------------------------------------------------------
+
+  /** Returns the object as it was deleted, or as it now stands while deletion waits on finalizers or grace. */
+  async delete(r: ResourceInfo, ns: string | undefined, name: string, opts: DeleteOptions = {}): Promise<{ obj: KObject; pending: boolean }> {
+    const key = storageKey(r, ns, name);
+    for (let attempt = 0; ; attempt++) {
+      const kv = await this.store.get(key);
+      if (!kv) throw notFound(r, name);
+      const current = decode(kv);
+      const pre = opts.preconditions;
+      if (pre?.uid && pre.uid !== current.metadata.uid) {
+        throw conflict(r, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${current.metadata.uid}`);
+      }
+      if (pre?.resourceVersion && pre.resourceVersion !== current.metadata.resourceVersion) {
+        throw conflict(r, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion}`);
+      }
+      const next = structuredClone(current);
+      const finalizers = new Set(next.metadata.finalizers ?? []);
+      const policy = opts.propagationPolicy;
+      if (policy === 'Foreground') { finalizers.add(FINALIZER_FOREGROUND); finalizers.delete(FINALIZER_ORPHAN); }
+      if (policy === 'Orphan') { finalizers.add(FINALIZER_ORPHAN); finalizers.delete(FINALIZER_FOREGROUND); }
+      if (policy === 'Background') { finalizers.delete(FINALIZER_ORPHAN); finalizers.delete(FINALIZER_FOREGROUND); }
+      if (finalizers.size) next.metadata.finalizers = [...finalizers]; else delete next.metadata.finalizers;
+      const grace = this.#gracePeriod(r, current, opts.gracePeriodSeconds);
+      const pending = hasFinalizers(r, next) || grace > 0;
+      try {
+        if (!pending) {
+          if (opts.dryRun) return { obj: current, pending: false };
+          const deleted = await this.store.delete(key, kv.modRevision);
+          return { obj: decode(deleted), pending: false };
+        }
+        if (!next.metadata.deletionTimestamp) {
+          next.metadata.deletionTimestamp = new Date(this.#now().getTime() + grace * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
+          next.metadata.deletionGracePeriodSeconds = grace;
+          if (r.kind === 'Namespace') (next as { status?: Record<string, unknown> }).status = { ...(next.status as object), phase: 'Terminating' };
+        } else if (grace < (current.metadata.deletionGracePeriodSeconds ?? 0)) {
+          // A shorter grace period may replace a longer one (kubectl delete --now after a plain delete).
+          next.metadata.deletionTimestamp = new Date(this.#now().getTime() + grace * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
+          next.metadata.deletionGracePeriodSeconds = grace;
+        }
+        if (jsonEqual(next, current) || opts.dryRun) return { obj: opts.dryRun ? next : current, pending: true };
+        if (!hasFinalizers(r, next) && !isGraceful(next)) {
+          const deleted = await this.store.delete(key, kv.modRevision);
+          return { obj: decode(deleted), pending: false };
+        }
+        return { obj: decode(await this.store.update(key, encode(next), kv.modRevision)), pending: true };
+      } catch (err) {
+        if (err instanceof RevisionConflictError && attempt < MAX_UPDATE_RETRIES) continue;
+        if (err instanceof KeyNotFoundError) throw notFound(r, name);
+        throw err;
+      }
+    }
+  }
+
+  /**
+   * Pods bound to a node are deleted gracefully (the node's agent finishes the job);
+   * everything else goes at once.
+   */
+  #gracePeriod(r: ResourceInfo, obj: KObject, requested: number | undefined): number {
+    if (r.kind !== 'Pod' || r.group !== '') return 0;
+    const spec = obj.spec as { nodeName?: string; terminationGracePeriodSeconds?: number } | undefined;
+    if (!spec?.nodeName) return 0;
+    const phase = (obj.status as { phase?: string } | undefined)?.phase;
+    if (phase === 'Succeeded' || phase === 'Failed') return 0;
+    const grace = requested ?? spec.terminationGracePeriodSeconds ?? 30;
+    return Math.max(0, grace);
+  }
+}
+
+const NAMESPACES = lookupResource('', 'v1', 'namespaces')!;
+
+function normalise(r: ResourceInfo, ns: string | undefined, obj: KObject): KObject {
+  obj.apiVersion = groupVersion(r);
+  obj.kind = r.kind;
+  obj.metadata ??= {};
+  if (r.namespaced) obj.metadata.namespace = ns; else delete obj.metadata.namespace;
+  return obj;
+}
+
+function stripRV(obj: KObject): KObject {
+  const { resourceVersion: _rv, managedFields: _mf, ...meta } = obj.metadata;
+  return { ...obj, metadata: { ...meta, managedFields: undefined } } as KObject;
+}
+
+/** Anything outside metadata and status counts as spec for metadata.generation. */
+function specChanged(a: KObject, b: KObject): boolean {
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  for (const k of keys) {
+    if (k === 'metadata' || k === 'status' || k === 'apiVersion' || k === 'kind') continue;
+    if (!jsonEqual(a[k], b[k])) return true;
+  }
+  return false;
+}
+
+export function hasFinalizers(r: ResourceInfo, obj: KObject): boolean {
+  if ((obj.metadata.finalizers?.length ?? 0) > 0) return true;
+  if (r.kind === 'Namespace' && r.group === '') {
+    return ((obj.spec as { finalizers?: string[] } | undefined)?.finalizers?.length ?? 0) > 0;
+  }
+  return false;
+}
+
+/** A pod waiting out its grace period (deletionGracePeriodSeconds > 0). */
+function isGraceful(obj: KObject): boolean {
+  return (obj.metadata.deletionGracePeriodSeconds ?? 0) > 0;
+}
+
+function randomSuffix(): string {
+  let s = '';
+  for (let i = 0; i < 5; i++) s += GENERATE_ALPHABET[Math.floor(Math.random() * GENERATE_ALPHABET.length)];
+  return s;
+}
+
+export function parseRV(rv: string): number {
+  if (!/^\d+$/.test(rv)) throw badRequest(`invalid resource version: ${JSON.stringify(rv)}`);
+  return Number(rv);
+}
+
+function makeContinue(rv: number, nextKey: string, prefix: string): string {
+  return Buffer.from(JSON.stringify({ v: 'meta.k8s.io/v1', rv, start: nextKey.slice(prefix.length) })).toString('base64url');
+}
+
+function parseContinue(token: string, prefix: string): { rv: number; start: string } {
+  try {
+    const t = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { v?: string; rv?: number; start?: string };
+    if (t.v !== 'meta.k8s.io/v1' || typeof t.rv !== 'number' || typeof t.start !== 'string' || t.start.includes('..')) throw new Error('bad token');
+    return { rv: t.rv, start: prefix + t.start };
+  } catch {
+    throw badRequest('continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)');
+  }
+}
+
+export { ApiError };

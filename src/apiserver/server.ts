@@ -1,0 +1,140 @@
+// The HTTPS front door: authentication, then routing to health, version, discovery,
+// OpenAPI or resource handlers. Every failure leaves here as a Kubernetes Status.
+import https from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { openapiV3DocumentBytes, openapiV3Index } from '../api/openapi/index.ts';
+import { ApiError, internalError, methodNotAllowed, unauthorized } from './errors.ts';
+import { negotiate } from './http/negotiate.ts';
+import { send, sendError, sendRaw } from './http/respond.ts';
+import { aggregatedContentType, aggregatedDiscovery, apiGroupFor, apiGroupList, apiResourceList, apiVersions } from './discovery.ts';
+import { notFoundPath, parseResourcePath } from './request-info.ts';
+import { handleResource } from './handlers/resource.ts';
+import type { Registry } from './registry/registry.ts';
+import type { UserInfo } from './authn/types.ts';
+import type { Logger } from '../util/log.ts';
+
+export const KUBERNETES_VERSION = { major: '1', minor: '32', gitVersion: 'v1.32.0-skiff' };
+
+export interface ApiServerOptions {
+  registry: Registry;
+  tls: { cert: string; key: string; ca: string };
+  authenticate: (req: IncomingMessage) => UserInfo | undefined;
+  host: string;
+  port: number;
+  /** Whether /readyz answers ok (e.g. after default namespaces exist). */
+  ready: () => boolean;
+  log: Logger;
+  skiffVersion: string;
+  bookmarkIntervalMs?: number;
+}
+
+export interface ApiServer {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+const OPEN_PATHS = new Set(['/healthz', '/livez', '/readyz', '/version']);
+
+export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer> {
+  const server = https.createServer({
+    cert: opts.tls.cert, key: opts.tls.key, ca: opts.tls.ca,
+    requestCert: true, rejectUnauthorized: false,
+    keepAlive: true,
+  }, (req, res) => {
+    handle(opts, req, res).catch((err) => fail(opts, req, res, err));
+  });
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 70_000;
+  server.requestTimeout = 0; // watches are long-lived
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => { server.off('error', reject); resolve(); });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const host = opts.host === '0.0.0.0' || opts.host === '::' ? '127.0.0.1' : opts.host;
+  return {
+    url: `https://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    port,
+    close: () => new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    }),
+  };
+}
+
+function fail(opts: ApiServerOptions, req: IncomingMessage, res: ServerResponse, err: unknown): void {
+  let apiErr: ApiError;
+  if (err instanceof ApiError) {
+    apiErr = err;
+  } else {
+    opts.log.error('request failed', { method: req.method, url: req.url, error: (err as Error)?.stack ?? String(err) });
+    apiErr = internalError((err as Error)?.message ?? String(err));
+  }
+  if (res.headersSent) { res.end(); return; }
+  sendError(res, apiErr);
+}
+
+async function handle(opts: ApiServerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? '/', 'https://localhost');
+  const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
+  const method = req.method ?? 'GET';
+
+  if (OPEN_PATHS.has(path) || path.startsWith('/livez/') || path.startsWith('/readyz/') || path.startsWith('/healthz/')) {
+    if (method !== 'GET' && method !== 'HEAD') throw methodNotAllowed();
+    if (path === '/version') return send(res, 200, { ...KUBERNETES_VERSION, gitCommit: '', gitTreeState: 'clean', buildDate: '', goVersion: '', compiler: 'skiff', platform: `${process.platform}/${process.arch}`, skiffVersion: opts.skiffVersion });
+    const ok = !path.startsWith('/readyz') || opts.ready();
+    return sendRaw(res, ok ? 200 : 503, 'text/plain; charset=utf-8', ok ? 'ok' : '[-]ready failed: not ready yet');
+  }
+
+  const user = opts.authenticate(req);
+  if (!user) throw unauthorized();
+
+  if (path === '/api' || path === '/apis') {
+    if (method !== 'GET') throw methodNotAllowed();
+    const neg = negotiate(req.headers.accept, { allowAggregated: true });
+    if (neg.aggregatedDiscovery) {
+      const body = JSON.stringify(aggregatedDiscovery(path === '/api', neg.aggregatedDiscovery));
+      return sendRaw(res, 200, aggregatedContentType(neg.aggregatedDiscovery), body, { 'Cache-Control': 'no-cache, private' });
+    }
+    return send(res, 200, path === '/api' ? apiVersions(`${req.socket.localAddress}:${req.socket.localPort}`) : apiGroupList(), neg.format);
+  }
+  if (path.startsWith('/openapi/')) return serveOpenApi(req, res, path);
+
+  const info = parseResourcePath(method, path, url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1');
+  if (info) {
+    if (!['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'].includes(method)) throw methodNotAllowed();
+    return handleResource({
+      req, res, query: url.searchParams, info, registry: opts.registry, warnings: [],
+      bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 30_000,
+    });
+  }
+  const parts = path.split('/').filter(Boolean);
+  if (method === 'GET' && parts[0] === 'api' && parts.length === 2) {
+    const list = apiResourceList('', parts[1]);
+    if (list) return send(res, 200, list, negotiate(req.headers.accept).format);
+  }
+  if (method === 'GET' && parts[0] === 'apis' && parts.length === 2) {
+    const group = apiGroupFor(parts[1]);
+    if (group) return send(res, 200, group, negotiate(req.headers.accept).format);
+  }
+  if (method === 'GET' && parts[0] === 'apis' && parts.length === 3) {
+    const list = apiResourceList(parts[1], parts[2]);
+    if (list) return send(res, 200, list, negotiate(req.headers.accept).format);
+  }
+  throw notFoundPath(path);
+}
+
+function serveOpenApi(req: IncomingMessage, res: ServerResponse, path: string): void {
+  if (path === '/openapi/v3') return send(res, 200, openapiV3Index());
+  if (path.startsWith('/openapi/v3/')) {
+    const doc = openapiV3DocumentBytes(path.slice('/openapi/v3/'.length));
+    if (doc) {
+      if (req.headers['if-none-match'] === doc.etag) { res.writeHead(304, { ETag: doc.etag }); res.end(); return; }
+      return sendRaw(res, 200, 'application/json', doc.body, { ETag: doc.etag, 'Cache-Control': 'public, immutable' });
+    }
+  }
+  // OpenAPI v2 is not served: kubectl asks for it as protobuf only, and uses v3 instead.
+  throw notFoundPath(path);
+}

@@ -1,0 +1,70 @@
+// meta.k8s.io Table responses: what gives `kubectl get` its columns.
+import type { KObject } from '../api/object.ts';
+import type { ResourceInfo } from '../api/scheme.ts';
+import { strategyFor } from '../api/kinds/index.ts';
+import type { TableColumn } from '../api/kinds/types.ts';
+import { badRequest } from './errors.ts';
+
+export type IncludeObject = 'None' | 'Metadata' | 'Object';
+
+export function parseIncludeObject(v: string | null): IncludeObject {
+  if (v === null || v === '') return 'Metadata';
+  if (v === 'None' || v === 'Metadata' || v === 'Object') return v;
+  throw badRequest(`includeObject: Unsupported value: "${v}": supported values: "None", "Metadata", "Object"`);
+}
+
+const NAME_COLUMN: TableColumn = { name: 'Name', type: 'string', format: 'name', priority: 0, description: 'Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically.' };
+const AGE_COLUMN: TableColumn = { name: 'Age', type: 'string', priority: 0, description: 'CreationTimestamp is a timestamp representing the server time when this object was created.' };
+
+export interface TableOptions {
+  version: 'v1' | 'v1beta1';
+  includeObject: IncludeObject;
+  /** Omit columnDefinitions (every watch event after the first). */
+  noHeaders?: boolean;
+  listMeta?: { resourceVersion?: string; continue?: string; remainingItemCount?: number };
+  now?: number;
+}
+
+export function toTable(r: ResourceInfo, items: KObject[], opts: TableOptions) {
+  const def = strategyFor(r.group, r.kind).table;
+  const now = opts.now ?? Date.now();
+  const columns = def ? [NAME_COLUMN, ...def.columns] : [NAME_COLUMN, AGE_COLUMN];
+  const rows = items.map((obj) => ({
+    cells: [obj.metadata.name, ...(def ? def.cells(obj, now) : [age(obj.metadata.creationTimestamp, now)])],
+    object: rowObject(obj, opts.includeObject, opts.version),
+  }));
+  return {
+    kind: 'Table',
+    apiVersion: `meta.k8s.io/${opts.version}`,
+    metadata: opts.listMeta ?? {},
+    columnDefinitions: opts.noHeaders ? null : columns,
+    rows,
+  };
+}
+
+function rowObject(obj: KObject, include: IncludeObject, version: string) {
+  if (include === 'None') return undefined;
+  if (include === 'Object') return obj;
+  return { kind: 'PartialObjectMetadata', apiVersion: `meta.k8s.io/${version}`, metadata: obj.metadata };
+}
+
+/** kubectl's short human durations: 45s, 3m20s, 12m, 5h, 3d4h, 12d, 2y. */
+export function age(timestamp: string | undefined, now: number): string {
+  if (!timestamp) return '<unknown>';
+  const seconds = Math.max(0, Math.floor((now - Date.parse(timestamp)) / 1000));
+  return humanDuration(seconds);
+}
+
+export function humanDuration(seconds: number): string {
+  if (seconds < 60 * 2) return `${seconds}s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 10) return seconds % 60 ? `${minutes}m${seconds % 60}s` : `${minutes}m`;
+  if (minutes < 60 * 3) return `${minutes}m`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 8) return minutes % 60 ? `${hours}h${minutes % 60}m` : `${hours}h`;
+  if (hours < 48) return `${hours}h`;
+  const days = Math.floor(hours / 24);
+  if (days < 8) return hours % 24 ? `${days}d${hours % 24}h` : `${days}d`;
+  if (days < 365 * 2) return `${days}d`;
+  return `${Math.floor(days / 365)}y`;
+}

@@ -1,0 +1,75 @@
+// `skiff server` flags (k3s names where k3s has one) → ServerConfig → runServer.
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import { defaultDataDir, runServer, type ServerConfig } from '../server/run.ts';
+import type { Level } from '../util/log.ts';
+
+const HELP = `usage: skiff server [flags]
+
+  --data-dir DIR              state, certificates, kubeconfig (default /var/lib/skiff as root, else ~/.skiff)
+  --https-listen-port PORT    API server port (default 6443; 0 picks a free one)
+  --bind-address ADDR         address to listen on (default 127.0.0.1)
+  --datastore-endpoint URL    empty: embedded SQLite in DIR/db; http(s)://host:2379,...: etcd
+  --token TOKEN               join token secret (default: generated, written to DIR/token)
+  --node-name NAME            this node's name (default: the host name)
+  --cluster-cidr CIDR         pod network (default 10.42.0.0/16)
+  --service-cidr CIDR         service network (default 10.43.0.0/16)
+  --cluster-dns IP            cluster DNS address (default 10.43.0.10)
+  --tls-san NAME              extra name or IP for the serving certificate (repeatable)
+  --disable-agent             do not run a node agent on this machine
+  --log-level LEVEL           debug, info, warn (default), error`;
+
+export function parseServerFlags(args: string[]): ServerConfig | 'help' {
+  const { values } = parseArgs({
+    args, strict: true, allowPositionals: false,
+    options: {
+      'data-dir': { type: 'string' },
+      'https-listen-port': { type: 'string' },
+      'bind-address': { type: 'string' },
+      'datastore-endpoint': { type: 'string' },
+      token: { type: 'string' },
+      'node-name': { type: 'string' },
+      'cluster-cidr': { type: 'string' },
+      'service-cidr': { type: 'string' },
+      'cluster-dns': { type: 'string' },
+      'tls-san': { type: 'string', multiple: true },
+      'disable-agent': { type: 'boolean' },
+      'log-level': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) return 'help';
+  const port = Number(values['https-listen-port'] ?? 6443);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--https-listen-port: invalid port ${values['https-listen-port']}`);
+  const level = (values['log-level'] ?? 'warn') as Level;
+  if (!['debug', 'info', 'warn', 'error'].includes(level)) throw new Error(`--log-level: must be debug, info, warn or error`);
+  return {
+    dataDir: values['data-dir'] ?? defaultDataDir(),
+    httpsListenPort: port,
+    bindAddress: values['bind-address'] ?? '127.0.0.1',
+    datastoreEndpoint: values['datastore-endpoint'],
+    token: values.token,
+    nodeName: values['node-name'] ?? os.hostname(),
+    clusterCidr: values['cluster-cidr'] ?? '10.42.0.0/16',
+    serviceCidr: values['service-cidr'] ?? '10.43.0.0/16',
+    clusterDns: values['cluster-dns'] ?? '10.43.0.10',
+    disableAgent: values['disable-agent'] ?? false,
+    tlsSans: values['tls-san'] ?? [],
+    logLevel: level,
+  };
+}
+
+export async function serverCommand(args: string[]): Promise<number> {
+  const config = parseServerFlags(args);
+  if (config === 'help') { console.log(HELP); return 0; }
+  const started = performance.now();
+  const server = await runServer(config);
+  console.log(`skiff server ready at ${server.url} in ${Math.round(performance.now() - started)} ms; export KUBECONFIG=${server.kubeconfigPath}`);
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await server.stop();
+  return 0;
+}

@@ -1,0 +1,97 @@
+// `skiff server`: assembles the store, credentials, registry, API server and the
+// controllers that belong with the API, in dependency order.
+import os from 'node:os';
+import path from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { openStore } from '../store/index.ts';
+import type { Store } from '../store/types.ts';
+import type { SqliteStore } from '../store/index.ts';
+import { ensureClusterCredentials } from '../apiserver/pki/index.ts';
+import { createAuthenticator } from '../apiserver/authn/index.ts';
+import { Registry } from '../apiserver/registry/registry.ts';
+import { startApiServer, type ApiServer } from '../apiserver/server.ts';
+import { InProcessClient } from '../client/inprocess.ts';
+import { ensureDefaultNamespaces } from '../controllers/namespace/defaults.ts';
+import { NamespaceController } from '../controllers/namespace/controller.ts';
+import { GarbageCollector } from '../controllers/garbagecollector/controller.ts';
+import { createLogger, type Level } from '../util/log.ts';
+import { SKIFF_VERSION } from '../version.ts';
+
+export interface ServerConfig {
+  dataDir: string;
+  httpsListenPort: number;
+  bindAddress: string;
+  datastoreEndpoint?: string;
+  token?: string;
+  nodeName: string;
+  clusterCidr: string;
+  serviceCidr: string;
+  clusterDns: string;
+  disableAgent: boolean;
+  tlsSans: string[];
+  logLevel: Level;
+}
+
+export function defaultDataDir(): string {
+  return process.getuid?.() === 0 ? '/var/lib/skiff' : path.join(os.homedir(), '.skiff');
+}
+
+export interface RunningServer {
+  url: string;
+  kubeconfigPath: string;
+  tokenPath: string;
+  registry: Registry;
+  client: InProcessClient;
+  stop(): Promise<void>;
+}
+
+export async function runServer(config: ServerConfig): Promise<RunningServer> {
+  const log = createLogger({ level: config.logLevel, component: 'server' });
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const store: Store = await openStore({ dataDir: config.dataDir, endpoint: config.datastoreEndpoint });
+  // History is compacted in the background so the database does not grow without bound.
+  const compactor = (store as Partial<SqliteStore>).startCompactor?.();
+  const registry = new Registry(store);
+  const client = new InProcessClient(registry);
+
+  const advertiseHost = config.bindAddress === '0.0.0.0' || config.bindAddress === '::' ? '127.0.0.1' : config.bindAddress;
+  const urlFor = (port: number) => `https://${advertiseHost.includes(':') ? `[${advertiseHost}]` : advertiseHost}:${port}`;
+  let creds = await ensureClusterCredentials({ dataDir: config.dataDir, serverUrl: urlFor(config.httpsListenPort), extraSans: config.tlsSans, token: config.token });
+  const tokens = new Map([[creds.joinToken, { name: 'system:skiff:join', groups: ['system:bootstrappers', 'system:authenticated'] }]]);
+
+  let ready = false;
+  let api: ApiServer;
+  try {
+    api = await startApiServer({
+      registry,
+      tls: { cert: creds.servingCertPem, key: creds.servingKeyPem, ca: creds.caCertPem },
+      authenticate: createAuthenticator({ caCertPem: creds.caCertPem, tokens }),
+      host: config.bindAddress, port: config.httpsListenPort,
+      ready: () => ready, log: log.child('apiserver'), skiffVersion: SKIFF_VERSION,
+    });
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  if (config.httpsListenPort === 0) {
+    creds = await ensureClusterCredentials({ dataDir: config.dataDir, serverUrl: urlFor(api.port), extraSans: config.tlsSans, token: config.token });
+  }
+
+  await ensureDefaultNamespaces(client);
+  const namespaces = new NamespaceController(registry, log.child('namespace-controller'));
+  const gc = new GarbageCollector(registry, log.child('garbage-collector'));
+  await Promise.all([namespaces.start(), gc.start()]);
+  ready = true;
+
+  return {
+    url: urlFor(api.port), kubeconfigPath: creds.kubeconfigPath, tokenPath: creds.tokenPath, registry, client,
+    async stop() {
+      ready = false;
+      namespaces.stop();
+      gc.stop();
+      compactor?.stop();
+      await api.close();
+      await store.close();
+    },
+  };
+}

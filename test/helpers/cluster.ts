@@ -1,0 +1,133 @@
+// Starts a real `skiff server` (the CLI, as a user runs it) on a free port with a
+// temporary data dir, and gives tests kubectl and plain HTTPS access to it.
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import https from 'node:https';
+import { once } from 'node:events';
+import YAML from 'yaml';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+export const KUBECTL = process.env.KUBECTL ?? '/usr/bin/kubectl';
+
+export interface TestServer {
+  url: string;
+  dataDir: string;
+  kubeconfig: string;
+  process: ChildProcess;
+  /** Runs kubectl against the server; resolves with its output, never throws on exit code. */
+  kubectl(args: string[], opts?: { input?: string; timeoutMs?: number; env?: Record<string, string> }): Promise<{ code: number; stdout: string; stderr: string }>;
+  /** Like kubectl() but throws with stderr on a non-zero exit. */
+  kubectlOk(args: string[], opts?: { input?: string; timeoutMs?: number }): Promise<string>;
+  request(method: string, path: string, opts?: RequestOptions): Promise<HttpResult>;
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+export interface RequestOptions {
+  body?: unknown;
+  rawBody?: string | Buffer;
+  contentType?: string;
+  accept?: string;
+  /** Send no client certificate (anonymous). */
+  anonymous?: boolean;
+  headers?: Record<string, string>;
+}
+
+export interface HttpResult {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+  json: any;
+}
+
+export async function startServer(opts: { dataDir?: string; args?: string[] } = {}): Promise<TestServer> {
+  const dataDir = opts.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'skiff-test-'));
+  const child = spawn(process.execPath, [path.join(ROOT, 'bin/skiff.js'), 'server', '--data-dir', dataDir, '--https-listen-port', '0', ...(opts.args ?? [])], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  let errors = '';
+  child.stderr!.on('data', (d) => { errors += d; });
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not become ready in 20 s:\n${output}\n${errors}`)), 20_000);
+    child.stdout!.on('data', (d) => {
+      output += d;
+      const m = output.match(/ready at (https:\/\/\S+)/);
+      if (m) { clearTimeout(timer); resolve(m[1]); }
+    });
+    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`server exited with ${code}:\n${output}\n${errors}`)); });
+  });
+  const kubeconfig = path.join(dataDir, 'kubeconfig.yaml');
+  const kc = YAML.parse(readFileSync(kubeconfig, 'utf8'));
+  const ca = Buffer.from(kc.clusters[0].cluster['certificate-authority-data'], 'base64');
+  const cert = Buffer.from(kc.users[0].user['client-certificate-data'], 'base64');
+  const key = Buffer.from(kc.users[0].user['client-key-data'], 'base64');
+  const agent = new https.Agent({ ca, cert, key, keepAlive: true });
+  const anonAgent = new https.Agent({ ca, keepAlive: true });
+
+  const kubectl: TestServer['kubectl'] = (args, o = {}) => new Promise((resolve) => {
+    const p = execFile(KUBECTL, args, {
+      env: { ...process.env, KUBECONFIG: kubeconfig, HOME: dataDir, ...(o.env ?? {}) },
+      timeout: o.timeoutMs ?? 30_000, maxBuffer: 64 * 1024 * 1024,
+    }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof (err as any).code === 'number' ? (err as any).code : 1) : 0, stdout, stderr });
+    });
+    if (o.input !== undefined) p.stdin!.end(o.input); else p.stdin!.end();
+  });
+
+  const server: TestServer = {
+    url, dataDir, kubeconfig, process: child, kubectl,
+    async kubectlOk(args, o) {
+      const r = await kubectl(args, o);
+      if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed (${r.code}):\n${r.stderr}${r.stdout}`);
+      return r.stdout;
+    },
+    request: (method, p, o = {}) => new Promise((resolve, reject) => {
+      const body = o.rawBody ?? (o.body !== undefined ? JSON.stringify(o.body) : undefined);
+      const req = https.request(url + p, {
+        method, agent: o.anonymous ? anonAgent : agent,
+        headers: {
+          ...(body !== undefined ? { 'Content-Type': o.contentType ?? 'application/json' } : {}),
+          ...(o.accept ? { Accept: o.accept } : {}),
+          ...(o.headers ?? {}),
+        },
+      }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (d) => { text += d; });
+        res.on('end', () => {
+          let json: any;
+          try { json = JSON.parse(text); } catch { json = undefined; }
+          resolve({ status: res.statusCode!, headers: res.headers, text, json });
+        });
+      });
+      req.on('error', reject);
+      req.end(body);
+    }),
+    async stop(signal = 'SIGTERM') {
+      agent.destroy();
+      anonAgent.destroy();
+      if (child.exitCode === null) {
+        child.kill(signal);
+        await once(child, 'exit');
+      }
+      if (!opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+  return server;
+}
+
+/** Polls `fn` until it returns a truthy value or the time runs out. */
+export async function eventually<T>(fn: () => Promise<T | undefined | false>, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (err) { last = err; }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
