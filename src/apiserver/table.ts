@@ -3,6 +3,7 @@ import type { KObject } from '../api/object.ts';
 import type { ResourceInfo } from '../api/scheme.ts';
 import { strategyFor } from '../api/kinds/index.ts';
 import type { TableColumn } from '../api/kinds/types.ts';
+import { since } from '../api/kinds/format.ts';
 import { badRequest } from './errors.ts';
 
 export type IncludeObject = 'None' | 'Metadata' | 'Object';
@@ -30,7 +31,7 @@ export function toTable(r: ResourceInfo, items: KObject[], opts: TableOptions) {
   const now = opts.now ?? Date.now();
   const columns = def ? [NAME_COLUMN, ...def.columns] : [NAME_COLUMN, AGE_COLUMN];
   const rows = items.map((obj) => ({
-    cells: [obj.metadata.name, ...(def ? def.cells(obj, now) : [age(obj.metadata.creationTimestamp, now)])],
+    cells: [obj.metadata.name, ...(def ? def.cells(obj, now) : [since(obj.metadata.creationTimestamp, now)])],
     object: rowObject(obj, opts.includeObject, opts.version),
   }));
   return {
@@ -46,25 +47,4 @@ function rowObject(obj: KObject, include: IncludeObject, version: string) {
   if (include === 'None') return undefined;
   if (include === 'Object') return obj;
   return { kind: 'PartialObjectMetadata', apiVersion: `meta.k8s.io/${version}`, metadata: obj.metadata };
-}
-
-/** kubectl's short human durations: 45s, 3m20s, 12m, 5h, 3d4h, 12d, 2y. */
-export function age(timestamp: string | undefined, now: number): string {
-  if (!timestamp) return '<unknown>';
-  const seconds = Math.max(0, Math.floor((now - Date.parse(timestamp)) / 1000));
-  return humanDuration(seconds);
-}
-
-export function humanDuration(seconds: number): string {
-  if (seconds < 60 * 2) return `${seconds}s`;
-  const minutes = Math.floor(seconds / 60);
-  if (minutes < 10) return seconds % 60 ? `${minutes}m${seconds % 60}s` : `${minutes}m`;
-  if (minutes < 60 * 3) return `${minutes}m`;
-  const hours = Math.floor(minutes / 60);
-  if (hours < 8) return minutes % 60 ? `${hours}h${minutes % 60}m` : `${hours}h`;
-  if (hours < 48) return `${hours}h`;
-  const days = Math.floor(hours / 24);
-  if (days < 8) return hours % 24 ? `${days}d${hours % 24}h` : `${days}d`;
-  if (days < 365 * 2) return `${days}d`;
-  return `${Math.floor(days / 365)}y`;
 }

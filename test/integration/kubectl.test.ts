@@ -210,3 +210,18 @@ test('namespace deletion removes everything in it, then the namespace', async ()
   const created = await s.kubectl(['-n', 'doomed', 'create', '-f', '-'], { input: configMap('y') });
   assert.match(created.stderr, /namespaces "doomed" not found/);
 });
+
+test('kubectl create generators (sent as protobuf) work', async () => {
+  await s.kubectlOk(['create', 'namespace', 'gen']);
+  await s.kubectlOk(['-n', 'gen', 'create', 'deployment', 'web', '--image=nginx', '--replicas=2', '--port=80']);
+  await s.kubectlOk(['-n', 'gen', 'create', 'configmap', 'cfg', '--from-literal=a=b']);
+  await s.kubectlOk(['-n', 'gen', 'create', 'secret', 'generic', 'sec', '--from-literal=p=q']);
+  await s.kubectlOk(['-n', 'gen', 'create', 'service', 'clusterip', 'web', '--tcp=80:8080']);
+  const dep = JSON.parse(await s.kubectlOk(['-n', 'gen', 'get', 'deploy', 'web', '-o', 'json']));
+  assert.equal(dep.spec.replicas, 2);
+  assert.equal(dep.spec.template.spec.containers[0].image, 'nginx');
+  assert.equal(dep.spec.template.spec.containers[0].ports[0].containerPort, 80);
+  assert.equal(await s.kubectlOk(['-n', 'gen', 'get', 'cm', 'cfg', '-o', 'jsonpath={.data.a}']), 'b');
+  assert.equal(await s.kubectlOk(['-n', 'gen', 'get', 'secret', 'sec', '-o', 'jsonpath={.data.p}']), Buffer.from('q').toString('base64'));
+  assert.equal(await s.kubectlOk(['-n', 'gen', 'get', 'svc', 'web', '-o', 'jsonpath={.spec.ports[0].targetPort}']), '8080');
+});
