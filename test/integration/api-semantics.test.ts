@@ -173,3 +173,16 @@ test('OpenAPI v3: index and documents with the PATCH fieldValidation parameter',
   const params = [...(patch.parameters ?? []), ...(doc.paths['/apis/apps/v1/namespaces/{namespace}/deployments/{name}'].parameters ?? [])];
   assert.ok(params.some((p: any) => (p.name ?? '') === 'fieldValidation' || String(p.$ref ?? '').includes('fieldValidation')));
 });
+
+test('a PUT that only leaves out defaulted fields is not a spec change', async () => {
+  const DEP = '/apis/apps/v1/namespaces/default/deployments';
+  const bare = {
+    apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'bare' },
+    spec: { selector: { matchLabels: { a: 'b' } }, template: { metadata: { labels: { a: 'b' } }, spec: { containers: [{ name: 'c', image: 'i' }] } } },
+  };
+  const created = (await s.request('POST', DEP, { body: bare })).json;
+  const put = await s.request('PUT', `${DEP}/bare`, { body: { ...bare, metadata: { name: 'bare', resourceVersion: created.metadata.resourceVersion } } });
+  assert.equal(put.status, 200, put.text);
+  assert.equal(put.json.metadata.generation, 1);
+  assert.equal(put.json.metadata.resourceVersion, created.metadata.resourceVersion, 'nothing changed, nothing written');
+});

@@ -313,11 +313,14 @@ export class Registry {
     } else if (hasStatus && opts.subresource !== 'binding') {
       if (current.status === undefined) delete obj.status; else obj.status = structuredClone(current.status);
     }
-    if (opts.subresource !== 'status' && specChanged(current, obj)) {
-      obj.metadata.generation = (old.generation ?? 0) + 1;
-    }
     strategy.defaults?.(obj);
     strategy.prepareForUpdate?.(obj, current);
+    // After defaulting, so a write that only omits defaulted fields is not a spec change.
+    if (opts.subresource !== 'status' && specChanged(current, obj)) {
+      obj.metadata.generation = (old.generation ?? 0) + 1;
+    } else if (old.generation !== undefined) {
+      obj.metadata.generation = old.generation;
+    }
     const errors = [...(strategy.validate?.(obj) ?? [])];
     if (opts.subresource !== 'binding') errors.push(...(strategy.validateUpdate?.(obj, current) ?? []));
     this.#validate(r, obj, errors);
