@@ -57,7 +57,9 @@ export class WorkQueue {
       this.#queued.delete(key);
       this.#active.add(key);
       this.#running++;
-      this.#handler(key).then(
+      // Yield to the event loop first: store writes and watch events resolve as microtasks,
+      // so a handler that writes on every event could otherwise starve I/O.
+      new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.#handler(key)).then(
         () => { this.#failures.delete(key); },
         (err) => {
           const n = (this.#failures.get(key) ?? 0) + 1;
