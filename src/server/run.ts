@@ -91,6 +91,7 @@ export async function runServer(config: ServerConfig): Promise<RunningServer> {
       gc.stop();
       compactor?.stop();
       await api.close();
+      registry.watchCache.stop();
       await store.close();
     },
   };

@@ -8,7 +8,7 @@ import { groupVersion } from '../../api/scheme.ts';
 import { ApiError, badRequest, methodNotAllowed, notFound, successStatus } from '../errors.ts';
 import { decodeBody, mediaType, parseJson, parseYaml, readBody } from '../http/body.ts';
 import { negotiate, type Negotiated } from '../http/negotiate.ts';
-import { send } from '../http/respond.ts';
+import { send, sendRaw } from '../http/respond.ts';
 import type { Registry, WriteOptions } from '../registry/registry.ts';
 import type { ResourceRequest } from '../request-info.ts';
 import { SERVED_SUBRESOURCES } from '../discovery.ts';
@@ -102,7 +102,19 @@ async function handleList(ctx: HandlerContext): Promise<void> {
   const { info, registry } = ctx;
   const neg = negotiate(ctx.req.headers.accept, { allowTable: true });
   const q = listQuery(info.resource, ctx.query);
-  const result = await registry.list(info.resource, info.namespace, q);
+  // resourceVersion=0 (any recent state, limit ignored) and unpaginated reads come from the
+  // watch cache, as in Kubernetes; pages and exact revisions come from the store.
+  const fromCache = q.resourceVersion === '0' || (!q.resourceVersion && !q.limit && !q.continue);
+  if (fromCache && !neg.table && neg.format === 'json') {
+    const cached = await registry.listFromCache(info.resource, info.namespace, q);
+    const head = JSON.stringify({ kind: `${info.resource.kind}List`, apiVersion: groupVersion(info.resource), metadata: { resourceVersion: cached.resourceVersion } });
+    const body = `${head.slice(0, -1)},"items":[${cached.items.map((c) => c.json()).join(',')}]}`;
+    sendRaw(ctx.res, 200, 'application/json', body, { 'Cache-Control': 'no-cache, private' });
+    return;
+  }
+  const result = fromCache
+    ? await registry.listFromCache(info.resource, info.namespace, q).then((c) => ({ items: c.items.map((i) => i.obj), resourceVersion: c.resourceVersion } as Awaited<ReturnType<Registry['list']>>))
+    : await registry.list(info.resource, info.namespace, q);
   const listMeta: Record<string, unknown> = { resourceVersion: result.resourceVersion };
   if (result.continue) listMeta.continue = result.continue;
   if (result.remainingItemCount !== undefined) listMeta.remainingItemCount = result.remainingItemCount;

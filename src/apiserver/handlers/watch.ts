@@ -35,7 +35,9 @@ export async function serveWatch(ctx: HandlerContext): Promise<void> {
       object = toTable(r, [ev.object as KObject], { version: neg.table, includeObject, noHeaders: tableHeadersSent });
       tableHeadersSent = true;
     }
-    const line = JSON.stringify({ type: ev.type, object }) + '\n';
+    const line = object === ev.object && ev.json
+      ? `{"type":"${ev.type}","object":${ev.json()}}\n`
+      : JSON.stringify({ type: ev.type, object }) + '\n';
     if (!res.headersSent) { queue.push(line); return; }
     res.write(line);
   };

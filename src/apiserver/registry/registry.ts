@@ -16,6 +16,8 @@ import { ApiError, alreadyExists, badRequest, conflict, forbidden, gone, invalid
 import { decode, encode, jsonEqual } from './codec.ts';
 import { checkSchema, type FieldValidation } from './schema-check.ts';
 import { recordManagedFields } from './managed-fields.ts';
+import { WatchCache, type CachedObject } from '../watchcache/index.ts';
+import { cacheFilter } from './watch.ts';
 
 export type { FieldValidation } from './schema-check.ts';
 
@@ -65,10 +67,12 @@ export const FINALIZER_ORPHAN = 'orphan';
 
 export class Registry {
   readonly store: Store;
+  readonly watchCache: WatchCache;
   readonly #now: () => Date;
 
   constructor(store: Store, opts: { now?: () => Date } = {}) {
     this.store = store;
+    this.watchCache = new WatchCache(store);
     this.#now = opts.now ?? (() => new Date());
   }
 
@@ -147,6 +151,17 @@ export class Registry {
       if (!page.more) return { items, resourceVersion: String(readAt) };
       next = page.items[page.items.length - 1].key + '\x00';
     }
+  }
+
+  /**
+   * A list served from the watch cache, as Kubernetes serves resourceVersion=0 (any
+   * recent state) and unpaginated consistent reads. Items are shared: read-only.
+   */
+  async listFromCache(r: ResourceInfo, ns: string | undefined, q: ListQuery): Promise<{ items: CachedObject[]; resourceVersion: string }> {
+    const cache = await this.watchCache.for(r);
+    if (q.resourceVersion !== '0') await cache.waitFor(await this.store.currentRevision());
+    const revision = cache.revision;
+    return { items: cache.list(cacheFilter(r, ns, q)), resourceVersion: String(revision) };
   }
 
   #matches(obj: KObject, q: ListQuery): boolean {

@@ -1,0 +1,79 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { SqliteStore } from '../../store/index.ts';
+import { lookupResource, storageKey } from '../../api/scheme.ts';
+import { ResourceCache, type CacheEventType } from './resource-cache.ts';
+
+const CM = lookupResource('', 'v1', 'configmaps')!;
+const key = (ns: string, name: string) => storageKey(CM, ns, name);
+const value = (ns: string, name: string, labels: Record<string, string> = {}) =>
+  JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: ns, labels } });
+const settle = () => new Promise((r) => setImmediate(r));
+
+async function withStore(fn: (store: SqliteStore) => Promise<void>) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'skiff-cache-'));
+  const store = await SqliteStore.open({ dataDir: dir });
+  try { await fn(store); } finally { await store.close(); rmSync(dir, { recursive: true, force: true }); }
+}
+
+const all = (prefix: string) => ({ prefix, matches: () => true });
+
+test('lists what the store holds and follows later writes', () => withStore(async (store) => {
+  await store.create(key('a', 'one'), value('a', 'one'));
+  const cache = new ResourceCache(store, CM);
+  await cache.ready();
+  await store.create(key('b', 'two'), value('b', 'two'));
+  await cache.waitFor(await store.currentRevision());
+  assert.deepEqual(cache.list(all(storageKey(CM, undefined))).map((c) => c.obj.metadata.name), ['one', 'two']);
+  assert.deepEqual(cache.list(all(storageKey(CM, 'b'))).map((c) => c.obj.metadata.name), ['two']);
+  const [one] = cache.list(all(storageKey(CM, 'a')));
+  assert.equal(one.obj.metadata.resourceVersion, '1');
+  assert.equal(one.json(), one.json(), 'serialised once, shared');
+}));
+
+test('a watch resumes from a revision inside the window; selector changes become ADDED/DELETED', () => withStore(async (store) => {
+  const cache = new ResourceCache(store, CM);
+  await cache.ready();
+  const a = await store.create(key('ns', 'x'), value('ns', 'x', { team: 'a' }));
+  await store.update(key('ns', 'x'), value('ns', 'x', { team: 'b' }), a.modRevision);
+  await store.create(key('ns', 'y'), value('ns', 'y', { team: 'a' }));
+  await settle();
+  const seen: string[] = [];
+  const w = cache.watch({ prefix: storageKey(CM, 'ns'), matches: (o) => o.metadata.labels?.team === 'a' }, 0, {
+    onEvent: (type: CacheEventType, c) => seen.push(`${type} ${c.obj.metadata.name}`),
+    onEnd: () => seen.push('end'),
+  });
+  await store.delete(key('ns', 'y'));
+  await settle();
+  assert.deepEqual(seen, ['ADDED x', 'DELETED x', 'ADDED y', 'DELETED y']);
+  w.close();
+}));
+
+test('a revision older than the window is refused', () => withStore(async (store) => {
+  const cache = new ResourceCache(store, CM, { windowSize: 2 });
+  await cache.ready();
+  for (let i = 0; i < 5; i++) await store.create(key('ns', `k${i}`), value('ns', `k${i}`));
+  await settle();
+  assert.equal(cache.canResumeFrom(1), false);
+  assert.equal(cache.canResumeFrom(4), true);
+  let ended = '';
+  cache.watch(all(storageKey(CM, undefined)), 1, { onEvent: () => {}, onEnd: (r) => { ended = r; } });
+  await settle();
+  assert.equal(ended, 'too-old');
+}));
+
+test('many watchers share one store watcher', () => withStore(async (store) => {
+  const cache = new ResourceCache(store, CM);
+  await cache.ready();
+  const counts = Array.from({ length: 200 }, () => 0);
+  const ws = counts.map((_, i) => cache.watch(all(storageKey(CM, undefined)), cache.revision, { onEvent: () => { counts[i]++; }, onEnd: () => {} }));
+  for (let i = 0; i < 10; i++) await store.create(key('ns', `w${i}`), value('ns', `w${i}`));
+  await settle();
+  assert.ok(counts.every((c) => c === 10));
+  assert.equal(store.watcherCount, 1);
+  ws.forEach((w) => w.close());
+  assert.equal(cache.watcherCount, 0);
+}));

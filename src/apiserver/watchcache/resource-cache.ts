@@ -1,0 +1,172 @@
+// The watch cache of one resource: every current object, decoded once, plus a window of
+// recent events, fed by a single store watch. Watches and unpaginated lists are served
+// from here, so N watchers cost one store watcher, one JSON.parse and one JSON.stringify
+// per change instead of N of each (the Kubernetes API server's cacher, in small).
+//
+// Cached objects are shared by every reader: treat them as read-only.
+import type { KObject } from '../../api/object.ts';
+import type { ResourceInfo } from '../../api/scheme.ts';
+import { storageKey } from '../../api/scheme.ts';
+import type { KeyValue, Store, WatchEvent, Watcher } from '../../store/types.ts';
+import { decode } from '../registry/codec.ts';
+
+export interface CachedObject {
+  readonly key: string;
+  readonly obj: KObject;
+  readonly revision: number;
+  /** The object's JSON, made on first use and shared by every writer of it. */
+  json(): string;
+}
+
+export type CacheEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
+
+export interface CacheEvent {
+  type: CacheEventType;
+  revision: number;
+  cur: CachedObject;
+  prev?: CachedObject;
+}
+
+export interface CacheFilter {
+  /** Key prefix: the resource's prefix, or a namespace within it. */
+  prefix: string;
+  matches(obj: KObject): boolean;
+}
+
+export interface CacheWatchHandlers {
+  onEvent(type: CacheEventType, obj: CachedObject): void;
+  onEnd(reason: 'closed' | 'too-old' | 'error'): void;
+}
+
+/** How many recent events a watch may resume from without going to the store. */
+const DEFAULT_WINDOW = 4096;
+
+function cached(kv: KeyValue): CachedObject {
+  const obj = decode(kv);
+  let text: string | undefined;
+  return { key: kv.key, obj, revision: kv.modRevision, json: () => (text ??= JSON.stringify(obj)) };
+}
+
+interface CacheWatcher { filter: CacheFilter; handlers: CacheWatchHandlers; from: number }
+
+export class ResourceCache {
+  readonly resource: ResourceInfo;
+  readonly #store: Store;
+  readonly #objects = new Map<string, CachedObject>();
+  readonly #window: CacheEvent[] = [];
+  readonly #windowSize: number;
+  readonly #watchers = new Set<CacheWatcher>();
+  readonly #waiting: { revision: number; resolve: () => void }[] = [];
+  #revision = 0;
+  /** Events older than this revision are no longer in the window. */
+  #oldest = 0;
+  #storeWatcher?: Watcher;
+  #ready?: Promise<void>;
+  #failed = false;
+
+  constructor(store: Store, resource: ResourceInfo, opts: { windowSize?: number } = {}) {
+    this.#store = store;
+    this.resource = resource;
+    this.#windowSize = opts.windowSize ?? DEFAULT_WINDOW;
+  }
+
+  /** Lists once and starts following the store; later calls share the first. */
+  ready(): Promise<void> {
+    return (this.#ready ??= this.#start());
+  }
+
+  get revision(): number { return this.#revision; }
+  get failed(): boolean { return this.#failed; }
+
+  async #start(): Promise<void> {
+    const prefix = storageKey(this.resource, undefined);
+    const snapshot = await this.#store.list(prefix);
+    for (const kv of snapshot.items) this.#objects.set(kv.key, cached(kv));
+    this.#revision = snapshot.revision;
+    this.#oldest = snapshot.revision;
+    this.#storeWatcher = this.#store.watch(prefix, snapshot.revision, {
+      onEvent: (ev) => this.#apply(ev),
+      onError: () => this.#fail(),
+    });
+  }
+
+  #apply(ev: WatchEvent): void {
+    const cur = cached(ev.kv);
+    const prev = this.#objects.get(ev.kv.key);
+    if (ev.type === 'delete') this.#objects.delete(ev.kv.key);
+    else this.#objects.set(ev.kv.key, cur);
+    const event: CacheEvent = { type: ev.type === 'create' ? 'ADDED' : ev.type === 'delete' ? 'DELETED' : 'MODIFIED', revision: ev.kv.modRevision, cur, prev };
+    this.#window.push(event);
+    if (this.#window.length > this.#windowSize) {
+      const dropped = this.#window.shift()!;
+      this.#oldest = dropped.revision;
+    }
+    this.#revision = ev.kv.modRevision;
+    for (const w of this.#watchers) this.#deliver(w, event);
+    while (this.#waiting.length && this.#waiting[0].revision <= this.#revision) this.#waiting.shift()!.resolve();
+  }
+
+  /** The store watch ended: every watcher ends; the next reader starts a fresh cache. */
+  #fail(): void {
+    this.#failed = true;
+    for (const w of this.#watchers) w.handlers.onEnd('error');
+    this.#watchers.clear();
+    for (const w of this.#waiting.splice(0)) w.resolve();
+  }
+
+  #deliver(w: CacheWatcher, ev: CacheEvent): void {
+    if (ev.revision <= w.from || !ev.cur.key.startsWith(w.filter.prefix)) return;
+    const now = ev.type !== 'DELETED' && w.filter.matches(ev.cur.obj);
+    const before = ev.type === 'ADDED' ? false : ev.type === 'DELETED' ? w.filter.matches(ev.cur.obj) : ev.prev ? w.filter.matches(ev.prev.obj) : false;
+    if (ev.type === 'DELETED') { if (before) w.handlers.onEvent('DELETED', ev.cur); return; }
+    if (now && before) w.handlers.onEvent('MODIFIED', ev.cur);
+    else if (now) w.handlers.onEvent('ADDED', ev.cur);
+    else if (before) w.handlers.onEvent('DELETED', ev.cur);
+  }
+
+  /** Resolves once the cache has seen `revision` (a consistent read after a write). */
+  waitFor(revision: number): Promise<void> {
+    if (this.#revision >= revision || this.#failed) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.#waiting.push({ revision, resolve });
+      this.#waiting.sort((a, b) => a.revision - b.revision);
+    });
+  }
+
+  /** Current objects under a prefix that match, sorted by key (as the store lists them). */
+  list(filter: CacheFilter): CachedObject[] {
+    const out: CachedObject[] = [];
+    for (const c of this.#objects.values()) {
+      if (c.key.startsWith(filter.prefix) && filter.matches(c.obj)) out.push(c);
+    }
+    return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  }
+
+  /** Whether a watch from `revision` can be served from the window. */
+  canResumeFrom(revision: number): boolean {
+    return revision >= this.#oldest;
+  }
+
+  /**
+   * Events after `from` (from the window, then live). The caller checks
+   * canResumeFrom first; a watcher that falls out of the window ends with 'too-old'.
+   */
+  watch(filter: CacheFilter, from: number, handlers: CacheWatchHandlers): { close(): void } {
+    const w: CacheWatcher = { filter, handlers, from };
+    if (!this.canResumeFrom(from)) {
+      queueMicrotask(() => handlers.onEnd('too-old'));
+      return { close() {} };
+    }
+    for (const ev of this.#window) this.#deliver(w, ev);
+    this.#watchers.add(w);
+    return { close: () => { this.#watchers.delete(w); } };
+  }
+
+  get watcherCount(): number { return this.#watchers.size; }
+
+  stop(): void {
+    this.#storeWatcher?.close();
+    for (const w of this.#watchers) w.handlers.onEnd('closed');
+    this.#watchers.clear();
+  }
+}
