@@ -131,7 +131,7 @@ async function handleCreate(ctx: HandlerContext): Promise<void> {
   const { info, registry } = ctx;
   const neg = negotiate(ctx.req.headers.accept, { allowTable: true });
   const obj = await readObject(ctx);
-  const created = await registry.create(info.resource, info.namespace, obj, writeOptions(ctx));
+  const created = await registry.create(info.resource, info.namespace, obj, { ...writeOptions(ctx), inputOwned: true });
   respondObject(ctx, 201, created, neg);
 }
 

@@ -30,6 +30,8 @@ export interface WriteOptions {
   warnings?: string[];
   /** status and finalize change only their part; binding may set spec.nodeName and status. */
   subresource?: 'status' | 'finalize' | 'binding';
+  /** The caller hands the input over (a freshly decoded request body): no defensive copy. */
+  inputOwned?: boolean;
 }
 
 export type PropagationPolicy = 'Background' | 'Foreground' | 'Orphan';
@@ -194,7 +196,9 @@ export class Registry {
       return obj;
     }
     try {
-      return decode(await this.store.create(storageKey(r, ns, meta.name!), encode(obj)));
+      const kv = await this.store.create(storageKey(r, ns, meta.name!), encode(obj));
+      meta.resourceVersion = String(kv.modRevision);
+      return obj;
     } catch (err) {
       if (err instanceof KeyExistsError) throw alreadyExists(r, meta.name!);
       throw err;
@@ -214,7 +218,7 @@ export class Registry {
     if (input.metadata !== undefined && (typeof input.metadata !== 'object' || input.metadata === null || Array.isArray(input.metadata))) {
       throw badRequest(`${r.kind} in version "${r.version}" cannot be handled as a ${r.kind}: json: cannot unmarshal ${Array.isArray(input.metadata) ? 'array' : typeof input.metadata} into Go struct field ${r.kind}.metadata of type v1.ObjectMeta`);
     }
-    const obj = structuredClone(input);
+    const obj = opts.inputOwned ? input : structuredClone(input);
     obj.apiVersion = gv;
     obj.kind = r.kind;
     obj.metadata ??= {};
@@ -350,7 +354,9 @@ export class Registry {
       const out = decode({ ...deleted, value: encode(obj) });
       return out;
     }
-    return decode(await this.store.update(key, encode(obj), kv.modRevision));
+    const stored = await this.store.update(key, encode(obj), kv.modRevision);
+    obj.metadata.resourceVersion = String(stored.modRevision);
+    return obj;
   }
 
   // ---- delete -------------------------------------------------------------------------

@@ -1,9 +1,10 @@
 // The embedded store: a revisioned key-value store on one SQLite file, owned by this
-// process. better-sqlite3 is synchronous, so every method does its work before returning
-// its promise: writes are ordered by call order, and watch can replay history and join the
-// live stream in the same tick with nothing written in between.
+// process. better-sqlite3 is synchronous: reads do their work before returning their
+// promise; writes are queued in call order and committed together at the end of the
+// event-loop turn (group commit), and watch can replay history and join the live stream
+// in the same tick with nothing written in between.
 import { join } from 'node:path';
-import type { Statement } from 'better-sqlite3';
+import type { Statement, Transaction } from 'better-sqlite3';
 import {
   CompactedError, KeyExistsError, KeyNotFoundError, RevisionConflictError,
 } from '../types.ts';
@@ -28,6 +29,10 @@ export interface SqliteStoreOptions {
   compaction?: Pick<CompactionOptions, 'batchRevisions' | 'vacuumPages'>;
 }
 
+/** A write's stored value and the watch event it publishes once committed. */
+interface WriteResult { kv: KeyValue; event: () => WatchEvent }
+interface PendingWrite { op: () => WriteResult; resolve: (kv: KeyValue) => void; reject: (err: unknown) => void }
+
 interface CurrentRow { key: string; revision: number; create_revision: number; value: string }
 interface LogEventRow {
   revision: number; key: string; create_revision: number; deleted: number; value: string;
@@ -49,6 +54,9 @@ export class SqliteStore implements Store {
   #compaction: Promise<void> = Promise.resolve();
   #compactor: Compactor | undefined;
   #closed = false;
+  #pending: PendingWrite[] = [];
+  readonly #inTransaction: Transaction<(fn: () => void) => void>;
+  readonly #inSavepoint: Transaction<(fn: () => WriteResult) => WriteResult>;
   /** Prepared statements, keyed by their SQL (range queries come in bounded/unbounded forms). */
   readonly #statements = new Map<string, Statement>();
 
@@ -61,6 +69,8 @@ export class SqliteStore implements Store {
     this.#db = openDatabase(this.path);
     this.#revision = readLastRevision(this.#db);
     this.#compactRevision = readMeta(this.#db, 'compact_revision');
+    this.#inTransaction = this.#db.transaction((fn: () => void) => fn());
+    this.#inSavepoint = this.#db.transaction((fn: () => WriteResult) => fn());
     this.#hub = new WatchHub({
       readEvents: (prefix, after, upTo, limit) => this.#readEvents(prefix, after, upTo, limit),
       compactRevision: () => this.#compactRevision,
@@ -123,39 +133,35 @@ export class SqliteStore implements Store {
 
   async create(key: string, value: string): Promise<KeyValue> {
     this.#assertOpen();
-    const kv = this.#write(() => {
+    return this.#write(() => {
       if (this.#getCurrent(key)) throw new KeyExistsError(key);
       const revision = this.#revision + 1;
       this.#appendLog(revision, key, revision, 0, false, value);
       this.#stmt('INSERT INTO current (key, revision, create_revision, value) VALUES (?, ?, ?, ?)')
         .run(key, revision, revision, value);
-      return { key, value, modRevision: revision, createRevision: revision };
+      const kv = { key, value, modRevision: revision, createRevision: revision };
+      return { kv, event: () => ({ type: 'create', kv: frozen(kv) }) };
     });
-    this.#hub.publish(key, () => ({ type: 'create', kv: frozen(kv) }));
-    return { ...kv };
   }
 
   async update(key: string, value: string, expectedRevision: number): Promise<KeyValue> {
     this.#assertOpen();
-    let prev: KeyValue | undefined;
-    const kv = this.#write(() => {
-      prev = this.#getCurrent(key);
+    return this.#write(() => {
+      const prev = this.#getCurrent(key);
       if (!prev) throw new KeyNotFoundError(key);
       if (prev.modRevision !== expectedRevision) throw new RevisionConflictError(key, prev);
       const revision = this.#revision + 1;
       this.#appendLog(revision, key, prev.createRevision, prev.modRevision, false, value);
       this.#stmt('UPDATE current SET revision = ?, value = ? WHERE key = ?').run(revision, value, key);
-      return { key, value, modRevision: revision, createRevision: prev.createRevision };
+      const kv = { key, value, modRevision: revision, createRevision: prev.createRevision };
+      return { kv, event: () => ({ type: 'update', kv: frozen(kv), prev: frozen(prev) }) };
     });
-    this.#hub.publish(key, () => ({ type: 'update', kv: frozen(kv), prev: frozen(prev!) }));
-    return { ...kv };
   }
 
   async delete(key: string, expectedRevision?: number): Promise<KeyValue> {
     this.#assertOpen();
-    let prev: KeyValue | undefined;
-    const kv = this.#write(() => {
-      prev = this.#getCurrent(key);
+    return this.#write(() => {
+      const prev = this.#getCurrent(key);
       if (!prev) throw new KeyNotFoundError(key);
       if (expectedRevision !== undefined && prev.modRevision !== expectedRevision) {
         throw new RevisionConflictError(key, prev);
@@ -163,10 +169,9 @@ export class SqliteStore implements Store {
       const revision = this.#revision + 1;
       this.#appendLog(revision, key, prev.createRevision, prev.modRevision, true, prev.value);
       this.#stmt('DELETE FROM current WHERE key = ?').run(key);
-      return { ...prev, modRevision: revision };
+      const kv = { ...prev, modRevision: revision };
+      return { kv, event: () => ({ type: 'delete', kv: frozen(kv), prev: frozen(prev) }) };
     });
-    this.#hub.publish(key, () => ({ type: 'delete', kv: frozen(kv), prev: frozen(prev!) }));
-    return { ...kv };
   }
 
   watch(prefix: string, fromRevision: number, handlers: WatchHandlers): Watcher {
@@ -203,6 +208,7 @@ export class SqliteStore implements Store {
 
   async close(): Promise<void> {
     if (this.#closed) return;
+    this.#flush(); // acknowledge what was already asked for
     this.#closed = true;
     this.#compactor?.stop();
     this.#hub.closeAll(new StoreClosedError());
@@ -218,11 +224,47 @@ export class SqliteStore implements Store {
     return run;
   }
 
-  /** One write = one transaction; the revision counter moves only if it commits. */
-  #write(fn: () => KeyValue): KeyValue {
-    const kv = this.#db.transaction(fn).immediate();
-    this.#revision = kv.modRevision;
-    return kv;
+  /**
+   * Group commit: writes arriving in the same turn of the event loop are committed in one
+   * transaction (each in its own savepoint, so one failing write fails alone), then
+   * published in revision order, then acknowledged. Nothing is acknowledged before commit.
+   */
+  #write(op: () => WriteResult): Promise<KeyValue> {
+    return new Promise((resolve, reject) => {
+      this.#pending.push({ op, resolve, reject });
+      if (this.#pending.length === 1) setImmediate(() => this.#flush());
+    });
+  }
+
+  #flush(): void {
+    const batch = this.#pending;
+    if (!batch.length) return;
+    this.#pending = [];
+    const start = this.#revision;
+    const outcomes: (WriteResult | Error)[] = [];
+    try {
+      this.#inTransaction.immediate(() => {
+        for (const w of batch) {
+          try {
+            const result = this.#inSavepoint(w.op);
+            this.#revision = result.kv.modRevision;
+            outcomes.push(result);
+          } catch (err) {
+            outcomes.push(err as Error);
+          }
+        }
+      });
+    } catch (err) {
+      this.#revision = start; // the whole batch rolled back
+      for (const w of batch) w.reject(err);
+      return;
+    }
+    batch.forEach((w, i) => {
+      const outcome = outcomes[i];
+      if (outcome instanceof Error) { w.reject(outcome); return; }
+      this.#hub.publish(outcome.kv.key, outcome.event);
+      w.resolve({ ...outcome.kv });
+    });
   }
 
   #appendLog(revision: number, key: string, createRevision: number, prevRevision: number, deleted: boolean, value: string): void {
