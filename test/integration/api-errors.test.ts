@@ -103,6 +103,9 @@ test('bad query parameters: 400; verbs a resource lacks: 405', async () => {
   assertStatus(await s.request('POST', `${CM}?dryRun=Maybe`, { body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'q' } } }), 400, 'BadRequest');
   assertStatus(await s.request('POST', `${CM}?fieldValidation=Loose`, { body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'q' } } }), 400, 'BadRequest');
   assertStatus(await s.request('DELETE', '/api/v1/namespaces'), 405, 'MethodNotAllowed');
+  const unknown = await s.request('GET', `${CM}?lables=a`);
+  assertStatus(unknown, 400, 'BadRequest');
+  assert.match(unknown.json.message, /unknown query parameter "lables"/);
 });
 
 test('the server survives all of the above', async () => {

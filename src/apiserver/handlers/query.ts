@@ -91,3 +91,29 @@ export function listQuery(r: ResourceInfo, q: URLSearchParams): ListQuery {
     resourceVersionMatch: (match || undefined) as ListQuery['resourceVersionMatch'],
   };
 }
+
+// Query parameters each verb understands (metav1 List/Get/Create/Update/Patch/DeleteOptions).
+// Kubernetes silently ignores others; we answer 400 so that a typo is not mistaken for a
+// setting that took effect.
+const COMMON = ['pretty', 'timeout'];
+const WRITE = ['dryRun', 'fieldManager', 'fieldValidation'];
+const LIST = ['labelSelector', 'fieldSelector', 'limit', 'continue', 'resourceVersion', 'resourceVersionMatch', 'allowWatchBookmarks', 'sendInitialEvents', 'timeoutSeconds', 'watch', 'includeObject'];
+const DELETE = ['dryRun', 'gracePeriodSeconds', 'orphanDependents', 'propagationPolicy', 'ignoreStoreReadErrorWithClusterBreakingPotential'];
+const KNOWN: Record<string, Set<string>> = {
+  get: new Set([...COMMON, 'resourceVersion', 'includeObject', 'export', 'exact']),
+  list: new Set([...COMMON, ...LIST]),
+  watch: new Set([...COMMON, ...LIST]),
+  create: new Set([...COMMON, ...WRITE]),
+  update: new Set([...COMMON, ...WRITE]),
+  patch: new Set([...COMMON, ...WRITE, 'force']),
+  delete: new Set([...COMMON, ...DELETE]),
+  deletecollection: new Set([...COMMON, ...DELETE, ...LIST]),
+};
+
+export function checkKnownParams(verb: string, q: URLSearchParams): void {
+  const known = KNOWN[verb];
+  if (!known) return;
+  for (const name of q.keys()) {
+    if (!known.has(name)) throw badRequest(`unknown query parameter "${name}" for ${verb}; known parameters: ${[...known].sort().join(', ')}`);
+  }
+}

@@ -13,7 +13,7 @@ import type { Registry, WriteOptions } from '../registry/registry.ts';
 import type { ResourceRequest } from '../request-info.ts';
 import { SERVED_SUBRESOURCES } from '../discovery.ts';
 import { parseIncludeObject, toTable } from '../table.ts';
-import { boolParam, dryRunParam, fieldManagerParam, fieldValidationParam, intParam, listQuery, propagationParam } from './query.ts';
+import { boolParam, checkKnownParams, dryRunParam, fieldManagerParam, fieldValidationParam, intParam, listQuery, propagationParam } from './query.ts';
 import { serveWatch } from './watch.ts';
 import { patchResource } from './patch.ts';
 import { getScale, updateScale } from './scale.ts';
@@ -44,6 +44,7 @@ export async function handleResource(ctx: HandlerContext): Promise<void> {
   }
   const verbOk = info.subresource ? true : r.verbs.includes(info.verb);
   if (!verbOk) throw methodNotAllowed();
+  checkKnownParams(info.verb, ctx.query);
   switch (info.verb) {
     case 'get': return info.subresource === 'scale' ? getScale(ctx) : handleGet(ctx);
     case 'list': return handleList(ctx);
