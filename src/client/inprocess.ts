@@ -5,6 +5,7 @@ import type { ResourceInfo } from '../api/scheme.ts';
 import { lookupKind, lookupResource, parseApiVersion } from '../api/scheme.ts';
 import type { DeleteOptions, ListQuery, ListResult, Registry, WriteOptions } from '../apiserver/registry/registry.ts';
 import { startWatch, type ApiWatchEvent, type ApiWatcher, type WatchQuery } from '../apiserver/registry/watch.ts';
+import { InProcessApi } from './inprocess-resource.ts';
 
 export class ResourceClient {
   constructor(readonly registry: Registry, readonly resource: ResourceInfo, readonly manager: string) {}
@@ -52,5 +53,10 @@ export class InProcessClient {
     const r = lookupResource(group, version, resource);
     if (!r) throw new Error(`no resource ${resource} in ${group || 'core'}/${version}`);
     return new ResourceClient(this.registry, r, this.manager);
+  }
+
+  /** The shared client contract (ResourceInterface, string selectors, ClientError), for informers. */
+  api(): InProcessApi {
+    return new InProcessApi(this.registry, this.manager);
   }
 }

@@ -1,0 +1,302 @@
+// The HTTP client, for components in other processes (node agents, simulated nodes):
+// Kubernetes REST over HTTPS with JSON bodies, a bearer token or a client certificate,
+// watch as a newline-delimited JSON stream, and every Status failure as a ClientError.
+import https from 'node:https';
+import type { IncomingMessage } from 'node:http';
+import type { KObject } from '../api/object.ts';
+import { lookupResource } from '../api/scheme.ts';
+import type { Status } from '../apiserver/errors.ts';
+import { SKIFF_VERSION } from '../version.ts';
+import { loadKubeconfig } from './kubeconfig.ts';
+import { LineSplitter } from './ndjson.ts';
+import { ClientError } from './types.ts';
+import type {
+  ApiClient, DeleteOptions, DeleteResult, ListOptions, ListResult, PatchOptions, PatchType,
+  ResourceInterface, WatchEvent, WatchHandle, WatchOptions, WriteOptions,
+} from './types.ts';
+
+export interface HttpClientOptions {
+  /** One URL, or several servers of one cluster (only the first is used for now). */
+  server: string | string[];
+  /** PEM of the CA that signed the server's certificate; the system CAs when absent. */
+  ca?: string | Buffer;
+  /** Bearer token (the join token from `<data-dir>/token`). */
+  token?: string;
+  /** Client certificate and key (PEM), as in the admin kubeconfig. */
+  cert?: string | Buffer;
+  key?: string | Buffer;
+  insecureSkipTLSVerify?: boolean;
+  /** Sockets for ordinary requests; more requests wait for a free one. Default 16. */
+  maxSockets?: number;
+  /** Sockets for watch streams, each held for the stream's life. Default 256. */
+  maxWatchSockets?: number;
+  /** Deadline for ordinary requests (not watches). Default 30 s. */
+  requestTimeoutMs?: number;
+  /** Sent as fieldManager on writes unless the call names one; required for apply. */
+  fieldManager?: string;
+  userAgent?: string;
+}
+
+export interface RequestOptions {
+  query?: Record<string, string | number | boolean | undefined>;
+  body?: unknown;
+  contentType?: string;
+}
+
+const PATCH_CONTENT_TYPES: Record<PatchType, string> = {
+  merge: 'application/merge-patch+json',
+  strategic: 'application/strategic-merge-patch+json',
+  json: 'application/json-patch+json',
+  apply: 'application/apply-patch+yaml',
+};
+
+export class HttpClient implements ApiClient {
+  readonly servers: string[];
+  readonly fieldManager: string;
+  readonly #agent: https.Agent;
+  readonly #watchAgent: https.Agent;
+  readonly #headers: Record<string, string>;
+  readonly #timeoutMs: number;
+
+  constructor(opts: HttpClientOptions) {
+    this.servers = (Array.isArray(opts.server) ? opts.server : [opts.server]).map((s) => s.replace(/\/+$/, ''));
+    if (!this.servers.length || !this.servers[0]) throw new Error('HttpClient needs a server URL');
+    this.fieldManager = opts.fieldManager ?? 'skiff';
+    this.#timeoutMs = opts.requestTimeoutMs ?? 30_000;
+    const tls = { ca: opts.ca, cert: opts.cert, key: opts.key, rejectUnauthorized: !opts.insecureSkipTLSVerify };
+    // Watches get their own pool so long-lived streams can never starve short requests.
+    this.#agent = new https.Agent({ ...tls, keepAlive: true, maxSockets: opts.maxSockets ?? 16, maxFreeSockets: opts.maxSockets ?? 16 });
+    this.#watchAgent = new https.Agent({ ...tls, keepAlive: true, maxSockets: opts.maxWatchSockets ?? 256, maxFreeSockets: 4 });
+    this.#headers = {
+      Accept: 'application/json',
+      'User-Agent': opts.userAgent ?? `skiff/${SKIFF_VERSION}`,
+      ...(opts.token ? { Authorization: `Bearer ${opts.token.trim()}` } : {}),
+    };
+  }
+
+  /** A client for the current context of a kubeconfig file. */
+  static fromKubeconfig(file: string, opts: Omit<HttpClientOptions, 'server' | 'ca' | 'cert' | 'key' | 'token'> = {}): HttpClient {
+    return new HttpClient({ ...opts, ...loadKubeconfig(file) });
+  }
+
+  /** The server in use (failover between several comes later). */
+  get server(): string {
+    return this.servers[0]!;
+  }
+
+  resource(group: string, version: string, resource: string): HttpResource {
+    return new HttpResource(this, group, version, resource);
+  }
+
+  /** One JSON request; a non-2xx answer rejects with ClientError built from its Status. */
+  async request<T = unknown>(method: string, path: string, opts: RequestOptions = {}): Promise<{ status: number; body: T }> {
+    const url = this.server + path + queryString(opts.query);
+    const payload = opts.body === undefined ? undefined : typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
+    return new Promise((resolve, reject) => {
+      const req = https.request(url, {
+        method, agent: this.#agent,
+        // An explicit length: Node sends DELETE bodies unchunked, so without one the body is lost.
+        headers: { ...this.#headers, ...(payload !== undefined ? { 'Content-Type': opts.contentType ?? 'application/json', 'Content-Length': String(Buffer.byteLength(payload)) } : {}) },
+      }, (res) => {
+        readText(res).then((text) => {
+          const status = res.statusCode ?? 0;
+          if (status < 200 || status >= 300) return reject(errorFrom(status, text));
+          try {
+            resolve({ status, body: (text ? JSON.parse(text) : undefined) as T });
+          } catch {
+            reject(new ClientError(status, 'InternalError', `malformed JSON in the answer to ${method} ${path}`));
+          }
+        }, reject);
+      });
+      req.setTimeout(this.#timeoutMs, () => req.destroy(new Error(`${method} ${path}: no answer in ${this.#timeoutMs} ms`)));
+      req.on('error', reject);
+      req.end(payload);
+    });
+  }
+
+  /**
+   * Opens a watch stream. Resolves when the server has answered 200; events are parsed
+   * line by line as chunks arrive (a chunk may end mid-line).
+   */
+  watchStream(path: string, query: RequestOptions['query'], onEvent: (ev: WatchEvent) => void, onEnd: (err?: Error) => void): Promise<WatchHandle> {
+    const url = this.server + path + queryString({ ...query, watch: true });
+    return new Promise((resolve, reject) => {
+      let opened = false;
+      let done = false;
+      const req = https.request(url, { method: 'GET', agent: this.#watchAgent, headers: this.#headers });
+      const finish = (err?: Error): void => {
+        if (done) return;
+        done = true;
+        req.destroy();
+        onEnd(err);
+      };
+      req.on('response', (res) => {
+        if (res.statusCode !== 200) {
+          readText(res).then((text) => reject(errorFrom(res.statusCode ?? 0, text)), reject);
+          return;
+        }
+        opened = true;
+        res.setEncoding('utf8'); // a StringDecoder: multi-byte characters split across chunks stay whole
+        const lines = new LineSplitter((line) => {
+          if (done) return;
+          let ev: WatchEvent;
+          try {
+            ev = JSON.parse(line) as WatchEvent;
+            if (typeof ev?.type !== 'string' || typeof ev.object !== 'object' || ev.object === null) throw new Error('not an event');
+          } catch {
+            return finish(new Error(`malformed watch event: ${line.slice(0, 200)}`));
+          }
+          try {
+            onEvent(ev);
+          } catch (err) {
+            finish(err as Error);
+          }
+        });
+        res.on('data', (chunk: string) => lines.push(chunk));
+        res.on('end', () => { lines.end(); finish(); });
+        res.on('error', (err) => finish(err));
+        res.on('close', () => finish(res.complete ? undefined : new Error('watch stream closed by the server')));
+        resolve({ close: () => { done = true; req.destroy(); } });
+      });
+      req.on('error', (err) => (opened ? finish(err) : reject(err)));
+      req.end();
+    });
+  }
+
+  /** Closes idle sockets and open streams; the client is unusable afterwards. */
+  close(): void {
+    this.#agent.destroy();
+    this.#watchAgent.destroy();
+  }
+}
+
+export class HttpResource implements ResourceInterface {
+  readonly #client: HttpClient;
+  readonly #base: string;
+  readonly #resource: string;
+  readonly #namespaced: boolean;
+
+  constructor(client: HttpClient, group: string, version: string, resource: string) {
+    this.#client = client;
+    this.#base = group ? `/apis/${group}/${version}` : `/api/${version}`;
+    this.#resource = resource;
+    // Resources outside the scheme (none yet) are taken as namespaced when given a namespace.
+    this.#namespaced = lookupResource(group, version, resource)?.namespaced ?? true;
+  }
+
+  path(ns: string | undefined, name?: string, subresource?: string): string {
+    let p = this.#base;
+    if (this.#namespaced && ns) p += `/namespaces/${encodeURIComponent(ns)}`;
+    p += `/${this.#resource}`;
+    if (name !== undefined) p += `/${encodeURIComponent(name)}`;
+    if (subresource) p += `/${subresource}`;
+    return p;
+  }
+
+  async get(ns: string | undefined, name: string): Promise<KObject> {
+    return (await this.#client.request<KObject>('GET', this.path(ns, name))).body;
+  }
+
+  async tryGet(ns: string | undefined, name: string): Promise<KObject | undefined> {
+    try {
+      return await this.get(ns, name);
+    } catch (err) {
+      if (err instanceof ClientError && err.code === 404) return undefined;
+      throw err;
+    }
+  }
+
+  async list(ns: string | undefined, opts: ListOptions = {}): Promise<ListResult> {
+    const { body } = await this.#client.request<{ items?: KObject[]; metadata?: { resourceVersion?: string; continue?: string } }>('GET', this.path(ns), {
+      query: { labelSelector: opts.labelSelector, fieldSelector: opts.fieldSelector, limit: opts.limit, continue: opts.continue, resourceVersion: opts.resourceVersion },
+    });
+    const out: ListResult = { items: body.items ?? [], resourceVersion: body.metadata?.resourceVersion ?? '' };
+    if (body.metadata?.continue) out.continue = body.metadata.continue;
+    return out;
+  }
+
+  async create(obj: KObject, opts: WriteOptions = {}): Promise<KObject> {
+    return (await this.#client.request<KObject>('POST', this.path(obj.metadata?.namespace), { body: obj, query: this.#writeQuery(opts) })).body;
+  }
+
+  async update(obj: KObject, opts: WriteOptions = {}): Promise<KObject> {
+    return (await this.#client.request<KObject>('PUT', this.path(obj.metadata?.namespace, nameOf(obj)), { body: obj, query: this.#writeQuery(opts) })).body;
+  }
+
+  async updateStatus(obj: KObject, opts: WriteOptions = {}): Promise<KObject> {
+    return (await this.#client.request<KObject>('PUT', this.path(obj.metadata?.namespace, nameOf(obj), 'status'), { body: obj, query: this.#writeQuery(opts) })).body;
+  }
+
+  async patch(ns: string | undefined, name: string, type: PatchType, body: unknown, opts: PatchOptions = {}): Promise<KObject> {
+    const { force, subresource, ...write } = opts;
+    const query = this.#writeQuery(write);
+    if (type === 'apply') {
+      query.fieldManager ??= this.#client.fieldManager; // the server insists on one for apply
+      if (force) query.force = true;
+    }
+    return (await this.#client.request<KObject>('PATCH', this.path(ns, name, subresource), {
+      body, query, contentType: PATCH_CONTENT_TYPES[type],
+    })).body;
+  }
+
+  async delete(ns: string | undefined, name: string, opts: DeleteOptions = {}): Promise<DeleteResult> {
+    const body: Record<string, unknown> = { kind: 'DeleteOptions', apiVersion: 'v1' };
+    if (opts.propagationPolicy) body.propagationPolicy = opts.propagationPolicy;
+    if (opts.gracePeriodSeconds !== undefined) body.gracePeriodSeconds = opts.gracePeriodSeconds;
+    if (opts.preconditions) body.preconditions = opts.preconditions;
+    if (opts.dryRun) body.dryRun = ['All'];
+    const res = await this.#client.request<KObject | Status>('DELETE', this.path(ns, name), { body });
+    const obj = res.body && res.body.kind !== 'Status' ? res.body as KObject : undefined;
+    return { obj, pending: res.status === 202 };
+  }
+
+  watch(ns: string | undefined, opts: WatchOptions, onEvent: (ev: WatchEvent) => void, onEnd: (err?: Error) => void = () => {}): Promise<WatchHandle> {
+    return this.#client.watchStream(this.path(ns), {
+      resourceVersion: opts.resourceVersion || undefined,
+      labelSelector: opts.labelSelector, fieldSelector: opts.fieldSelector,
+      allowWatchBookmarks: opts.allowWatchBookmarks || undefined,
+      timeoutSeconds: opts.timeoutSeconds,
+    }, onEvent, onEnd);
+  }
+
+  #writeQuery(opts: WriteOptions): Record<string, string | number | boolean | undefined> {
+    return {
+      dryRun: opts.dryRun ? 'All' : undefined,
+      fieldManager: opts.fieldManager,
+      fieldValidation: opts.fieldValidation,
+    };
+  }
+}
+
+function nameOf(obj: KObject): string {
+  const name = obj.metadata?.name;
+  if (!name) throw new ClientError(400, 'BadRequest', 'an update needs metadata.name');
+  return name;
+}
+
+function queryString(query: RequestOptions['query']): string {
+  if (!query) return '';
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== '') q.set(k, String(v));
+  const s = q.toString();
+  return s ? `?${s}` : '';
+}
+
+function readText(res: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    res.setEncoding('utf8');
+    res.on('data', (d: string) => { text += d; });
+    res.on('end', () => resolve(text));
+    res.on('error', reject);
+  });
+}
+
+/** A failed answer as ClientError: from its Status when it has one, else from the code. */
+export function errorFrom(status: number, text: string): ClientError {
+  try {
+    const body = JSON.parse(text) as Partial<Status>;
+    if (body && body.kind === 'Status') return ClientError.fromStatus(body, status);
+  } catch { /* not JSON: fall through */ }
+  return ClientError.fromStatus({ code: status, message: text.trim() || `the server answered ${status}` }, status);
+}
