@@ -1,13 +1,11 @@
 // ResourceInterface over the registry, for components inside the server: the same
 // contract as the HTTP client (string selectors, patches, ClientError), no HTTP.
 import type { KObject } from '../api/object.ts';
-import { isPlainObject } from '../api/object.ts';
 import type { ResourceInfo } from '../api/scheme.ts';
-import { groupVersion, lookupResource } from '../api/scheme.ts';
-import { schemaForKind } from '../api/openapi/index.ts';
-import { ApiError, badRequest, staleObject } from '../apiserver/errors.ts';
+import { lookupResource } from '../api/scheme.ts';
+import { ApiError } from '../apiserver/errors.ts';
 import { selectorQuery } from '../apiserver/handlers/query.ts';
-import { applyJsonPatch, applyMergePatch, applyServerSide, applyStrategicMergePatch, ApplyConflictError, PatchError } from '../apiserver/patch/index.ts';
+import { patchObject } from '../apiserver/registry/patch.ts';
 import type { Registry, WriteOptions as RegistryWriteOptions } from '../apiserver/registry/registry.ts';
 import { startWatch } from '../apiserver/registry/watch.ts';
 import type { Status } from '../apiserver/errors.ts';
@@ -95,48 +93,9 @@ export class InProcessResource implements ResourceInterface {
     return { fieldManager: this.manager, ...opts };
   }
 
-  // Mirrors the PATCH handler (apiserver/handlers/patch.ts): the patch is re-applied to
-  // the freshest object on each retry of the read-modify-write.
   async #patch(ns: string | undefined, name: string, type: PatchType, body: unknown, opts: PatchOptions): Promise<KObject> {
-    const r = this.info;
     const { force, subresource, ...write } = opts;
-    const wopts: RegistryWriteOptions = { ...this.#write(write), subresource };
-    if (type === 'json' ? !Array.isArray(body) : !isPlainObject(body)) {
-      throw badRequest(type === 'json' ? 'a JSON patch must be an array of operations' : 'the patch must be a JSON object');
-    }
-    const schema = schemaForKind(r.group, r.version, r.kind);
-    if (type === 'apply') {
-      const applied = structuredClone(body) as KObject;
-      if (applied.apiVersion !== groupVersion(r) || applied.kind !== r.kind) {
-        throw badRequest(`the API version/kind in the data (${String(applied.apiVersion)}/${String(applied.kind)}) does not match the expected (${groupVersion(r)}/${r.kind})`);
-      }
-      applied.metadata ??= {};
-      if (applied.metadata.name !== undefined && applied.metadata.name !== name) {
-        throw badRequest(`the name of the object (${applied.metadata.name}) does not match the name on the URL (${name})`);
-      }
-      applied.metadata.name = name;
-      const manager = wopts.fieldManager!;
-      const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-      const args = { applied, manager, force: force ?? false, schema, apiVersion: groupVersion(r), now };
-      const existing = await this.registry.tryGet(r, ns, name);
-      if (!existing) {
-        if (subresource) throw badRequest('cannot apply to the status of an object that does not exist');
-        const obj = patchErrors(() => applyServerSide({ ...args, live: undefined }));
-        return this.registry.create(r, ns, obj, { ...wopts, fieldManager: undefined });
-      }
-      return this.registry.guaranteedUpdate(r, ns, name, (live) => patchErrors(() => applyServerSide({ ...args, live })), { ...wopts, fieldManager: undefined });
-    }
-    return this.registry.guaranteedUpdate(r, ns, name, (current) => {
-      const result = patchErrors(() => type === 'json' ? applyJsonPatch(current, body)
-        : type === 'merge' ? applyMergePatch(current, body)
-          : applyStrategicMergePatch(current, body, schema));
-      if (!isPlainObject(result)) throw badRequest('the patch produced something other than an object');
-      const patched = result as KObject;
-      // A resourceVersion in the patch is a precondition, as over HTTP.
-      const wanted = (patched.metadata as KObject['metadata'] | undefined)?.resourceVersion;
-      if (wanted !== undefined && wanted !== current.metadata.resourceVersion) throw staleObject(r, name);
-      return patched;
-    }, wopts);
+    return (await patchObject(this.registry, this.info, ns, name, type, body, { ...this.#write(write), subresource, force })).obj;
   }
 }
 
@@ -146,20 +105,6 @@ function nameOf(obj: KObject): string {
   return name;
 }
 
-/** The patch module's errors as API errors, as the PATCH handler reports them. */
-function patchErrors<T>(fn: () => T): T {
-  try {
-    return fn();
-  } catch (err) {
-    if (err instanceof ApplyConflictError) {
-      throw new ApiError(409, 'Conflict', err.message, {
-        causes: err.conflicts.map((c) => ({ reason: 'FieldManagerConflict', message: `conflict with "${c.manager}"`, field: c.field })),
-      });
-    }
-    if (err instanceof PatchError) throw new ApiError(err.code, err.code === 422 ? 'Invalid' : 'BadRequest', err.message);
-    throw err;
-  }
-}
 
 /** Registry errors become ClientError, so callers catch one class whichever client they use. */
 async function wrap<T>(fn: () => Promise<T>): Promise<T> {

@@ -1,0 +1,63 @@
+// Running a profile's plugins at each extension point: first rejection wins, Skip is
+// remembered in the cycle state, and every status is stamped with its plugin's name.
+import type { CycleState } from './cycle-state.ts';
+import type { FrameworkHandle, NodeScore, Profile } from './interface.ts';
+import type { NodeInfo } from './node-info.ts';
+import type { PodInfo } from './pod-info.ts';
+import type { Snapshot } from './snapshot.ts';
+import { SUCCESS, errorStatus, withPlugin, type Status } from './status.ts';
+
+function guarded(plugin: string, run: () => Status): Status {
+  try {
+    return run();
+  } catch (err) {
+    // A plugin bug must not take the scheduler down; it fails this pod's cycle instead.
+    return withPlugin(errorStatus(`running ${plugin}: ${(err as Error).message}`), plugin);
+  }
+}
+
+export function runPreFilter(profile: Profile, state: CycleState, pod: PodInfo, snapshot: Snapshot): Status {
+  for (const p of profile.preFilter) {
+    const s = guarded(p.name, () => p.preFilter(state, pod, snapshot));
+    if (s.code === 'Skip') state.skipFilter.add(p.name);
+    else if (s.code !== 'Success') return withPlugin(s, p.name);
+  }
+  return SUCCESS;
+}
+
+export function runFilters(profile: Profile, state: CycleState, pod: PodInfo, node: NodeInfo): Status {
+  for (const p of profile.filter) {
+    if (state.skipFilter.has(p.name)) continue;
+    const s = p.filter(state, pod, node);
+    if (s.code !== 'Success') return withPlugin(s, p.name);
+  }
+  return SUCCESS;
+}
+
+export function frameworkHandle(profile: Profile): FrameworkHandle {
+  return {
+    runFilters: (state, pod, node) => runFilters(profile, state, pod, node),
+    removePod(state, pod, victim, node) {
+      for (const p of profile.preFilter) if (!state.skipFilter.has(p.name)) p.removePod?.(state, pod, victim, node);
+    },
+    addPod(state, pod, added, node) {
+      for (const p of profile.preFilter) if (!state.skipFilter.has(p.name)) p.addPod?.(state, pod, added, node);
+    },
+  };
+}
+
+/** Weighted sum of every score plugin's normalized (0..100) score, per feasible node. */
+export function runScoring(profile: Profile, state: CycleState, pod: PodInfo, nodes: NodeInfo[], snapshot: Snapshot): NodeScore[] {
+  for (const p of profile.preScore) {
+    const s = p.preScore(state, pod, nodes, snapshot);
+    if (s.code === 'Skip') state.skipScore.add(p.name);
+  }
+  const totals: NodeScore[] = nodes.map((node) => ({ node, score: 0 }));
+  for (const { plugin, weight } of profile.score) {
+    if (state.skipScore.has(plugin.name) || weight === 0) continue;
+    const scores: NodeScore[] = nodes.map((node) => ({ node, score: plugin.score(state, pod, node) }));
+    plugin.normalizeScore?.(state, pod, scores);
+    for (let i = 0; i < scores.length; i++) totals[i]!.score += scores[i]!.score * weight;
+  }
+  return totals;
+}
