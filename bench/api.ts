@@ -8,6 +8,7 @@ import https from 'node:https';
 import { once } from 'node:events';
 import YAML from 'yaml';
 import { report, summarize, type Row } from './lib.ts';
+import { buildDist } from '../scripts/build.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 
@@ -58,6 +59,8 @@ const CM = '/api/v1/namespaces/default/configmaps';
 
 export async function run(args: string[]): Promise<void> {
   const quick = args.includes('--quick');
+  // The server as shipped: from the bundle, rebuilt from the tree as it is now.
+  await buildDist();
   const starts: number[] = [];
   for (let i = 0; i < (quick ? 2 : 5); i++) {
     const s = await start();

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what Skiff needs on a fresh Debian machine: build tools for the SQLite addon
 # (apt, as root), then the npm dependencies (npm ci, skipped when node_modules already
-# matches package-lock.json).
+# matches package-lock.json), then bundles the CLI into dist/ (scripts/build.ts; about
+# a second) so `skiff` starts without transpiling.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,3 +33,5 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   npm ci --no-audit --no-fund --loglevel=error
   echo "$want" > "$stamp"
 fi
+
+node --import tsx scripts/build.ts
