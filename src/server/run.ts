@@ -12,8 +12,8 @@ import { Registry } from '../apiserver/registry/registry.ts';
 import { startApiServer, type ApiServer } from '../apiserver/server.ts';
 import { InProcessClient } from '../client/inprocess.ts';
 import { ensureDefaultNamespaces } from '../controllers/namespace/defaults.ts';
-import { NamespaceController } from '../controllers/namespace/controller.ts';
-import { GarbageCollector } from '../controllers/garbagecollector/controller.ts';
+import { ControllerManager } from '../controllers/manager.ts';
+import { builtInControllers } from '../controllers/index.ts';
 import { createLogger, type Level } from '../util/log.ts';
 import { SKIFF_VERSION } from '../version.ts';
 
@@ -78,17 +78,19 @@ export async function runServer(config: ServerConfig): Promise<RunningServer> {
   }
 
   await ensureDefaultNamespaces(client);
-  const namespaces = new NamespaceController(registry, log.child('namespace-controller'));
-  const gc = new GarbageCollector(registry, log.child('garbage-collector'));
-  await Promise.all([namespaces.start(), gc.start()]);
+  const controllers = new ControllerManager({
+    registry, log: log.child('controllers'), identity: config.nodeName, // stable: a restart takes its own lease back at once
+    config: { clusterCidr: config.clusterCidr, nodeCidrMaskSize: 24, serviceCidr: config.serviceCidr },
+    controllers: () => builtInControllers(registry, log),
+  });
+  await controllers.start();
   ready = true;
 
   return {
     url: urlFor(api.port), kubeconfigPath: creds.kubeconfigPath, tokenPath: creds.tokenPath, registry, client,
     async stop() {
       ready = false;
-      namespaces.stop();
-      gc.stop();
+      controllers.stop();
       compactor?.stop();
       await api.close();
       registry.watchCache.stop();
