@@ -23,6 +23,7 @@ export class RegistryEventRecorder implements EventRecorder {
   readonly #now: () => number;
   /** (object uid, reason, message) → the Event that counts it. */
   readonly #recent = new Map<string, { name: string; namespace: string; at: number }>();
+  #seq = 0;
 
   constructor(registry: Registry, component: string, log: Logger, now: () => number = Date.now) {
     this.#registry = registry;
@@ -57,7 +58,8 @@ export class RegistryEventRecorder implements EventRecorder {
     }
     const created = await this.#registry.create(EVENTS, namespace, {
       apiVersion: 'v1', kind: 'Event',
-      metadata: { generateName: `${obj.metadata.name ?? 'object'}.`, namespace },
+      // Named as client-go names them: <object>.<hex nanoseconds>.
+      metadata: { name: `${obj.metadata.name ?? 'object'}.${(BigInt(now) * 1_000_000n + BigInt(++this.#seq % 1_000_000)).toString(16)}`, namespace },
       involvedObject: {
         apiVersion: obj.apiVersion, kind: obj.kind, name: obj.metadata.name, namespace: obj.metadata.namespace,
         uid: obj.metadata.uid, resourceVersion: obj.metadata.resourceVersion,

@@ -53,6 +53,12 @@ export interface WatchHandlers {
   onEvent(event: WatchEvent): void;
   /** Called once if the watch ends for a reason other than close(). */
   onError?(err: Error): void;
+  /**
+   * Progress notification (etcd's progress_notify): every event up to `revision`, for
+   * any key, has been delivered. Lets a cache of one prefix know it is current even
+   * when the newest writes were to other prefixes.
+   */
+  onProgress?(revision: number): void;
 }
 
 export interface Store {

@@ -103,6 +103,8 @@ export async function startServer(opts: { dataDir?: string; args?: string[] } = 
         });
       });
       req.on('error', reject);
+      // A request that hangs is a failure to report, not a test run that never ends.
+      req.setTimeout(15_000, () => req.destroy(new Error(`${method} ${p} got no answer in 15 s`)));
       req.end(body);
     }),
     async stop(signal = 'SIGTERM') {

@@ -87,6 +87,9 @@ export class ResourceCache {
     this.#storeWatcher = this.#store.watch(prefix, snapshot.revision, {
       onEvent: (ev) => this.#apply(ev),
       onError: () => this.#fail(),
+      // Writes to other resources move the store's revision too: without this, a
+      // consistent read would wait for a write to this resource that may never come.
+      onProgress: (revision) => this.#advance(revision),
     });
   }
 
@@ -101,8 +104,12 @@ export class ResourceCache {
       const dropped = this.#window.shift()!;
       this.#oldest = dropped.revision;
     }
-    this.#revision = ev.kv.modRevision;
     for (const w of this.#watchers) this.#deliver(w, event);
+    this.#advance(ev.kv.modRevision);
+  }
+
+  #advance(revision: number): void {
+    if (revision > this.#revision) this.#revision = revision;
     while (this.#waiting.length && this.#waiting[0].revision <= this.#revision) this.#waiting.shift()!.resolve();
   }
 

@@ -265,6 +265,7 @@ export class SqliteStore implements Store {
       this.#hub.publish(outcome.kv.key, outcome.event);
       w.resolve({ ...outcome.kv });
     });
+    if (this.#revision > start) this.#hub.progress(this.#revision);
   }
 
   #appendLog(revision: number, key: string, createRevision: number, prevRevision: number, deleted: boolean, value: string): void {

@@ -62,6 +62,13 @@ export class WatchHub {
     }
   }
 
+  /** Tells watchers that asked for progress that everything up to `revision` was published. */
+  progress(revision: number): void {
+    for (const subs of this.#byPrefix.values()) {
+      for (const sub of subs) sub.enqueueProgress(revision);
+    }
+  }
+
   /** Ends every watcher with `err` (e.g. the store closing). */
   closeAll(err: Error): void {
     for (const subs of [...this.#byPrefix.values()]) {
@@ -97,7 +104,8 @@ class Subscription implements Watcher {
   /** Replay covers (replayedThrough, replayEnd]; live events are all above replayEnd. */
   #replayedThrough: number;
   readonly #replayEnd: number;
-  #live: WatchEvent[] = [];
+  /** Live events, and progress marks (revision numbers) queued behind them. */
+  #live: (WatchEvent | number)[] = [];
   #scheduled = false;
   #closed = false;
 
@@ -124,6 +132,12 @@ class Subscription implements Watcher {
   enqueue(event: WatchEvent): void {
     if (this.#closed || revisionOf(event) <= this.#fromRevision) return;
     this.#live.push(event);
+    this.#schedule();
+  }
+
+  enqueueProgress(revision: number): void {
+    if (this.#closed || !this.#handlers.onProgress) return;
+    this.#live.push(revision);
     this.#schedule();
   }
 
@@ -177,9 +191,10 @@ class Subscription implements Watcher {
   }
 
   /** False when the watch ended (handler threw or closed it). */
-  #deliver(event: WatchEvent): boolean {
+  #deliver(event: WatchEvent | number): boolean {
     try {
-      this.#handlers.onEvent(event);
+      if (typeof event === 'number') this.#handlers.onProgress?.(event);
+      else this.#handlers.onEvent(event);
     } catch (err) {
       this.fail(err instanceof Error ? err : new Error(String(err)));
       return false;
