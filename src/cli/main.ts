@@ -2,12 +2,14 @@
 import { serverCommand } from './server.ts';
 import { versionCommand } from './version.ts';
 import { kubectlCommand } from './kubectl.ts';
+import { simCommand } from './sim.ts';
 
 const USAGE = `usage: skiff <command> [flags]
 
 commands:
   server     run the API server, store and controllers (a single-node cluster)
   kubectl    run kubectl against this machine's cluster (uses <data-dir>/kubeconfig.yaml)
+  sim        join N simulated nodes to a cluster (for testing the control plane at scale)
   version    print the versions of skiff and of the Kubernetes API it serves
 
 run 'skiff <command> --help' for a command's flags`;
@@ -16,6 +18,7 @@ const commands: Record<string, (args: string[]) => Promise<number>> = {
   server: serverCommand,
   version: versionCommand,
   kubectl: kubectlCommand,
+  sim: simCommand,
 };
 
 const [name, ...args] = process.argv.slice(2);

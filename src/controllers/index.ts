@@ -4,6 +4,19 @@ import type { Logger } from '../util/log.ts';
 import { SchedulerController } from '../scheduler/controller.ts';
 import { GarbageCollector } from './garbagecollector/controller.ts';
 import { NamespaceController } from './namespace/controller.ts';
+import { ServiceAccountController } from './serviceaccount/controller.ts';
+import { NodeIpamController } from './nodeipam/controller.ts';
+import { NodeLifecycleController } from './nodelifecycle/controller.ts';
+import { PodGCController } from './podgc/controller.ts';
+import { DaemonSetController } from './daemonset/controller.ts';
+import { StatefulSetController } from './statefulset/controller.ts';
+import { JobController } from './job/controller.ts';
+import { TTLAfterFinishedController } from './ttl/controller.ts';
+import { CronJobController } from './cronjob/controller.ts';
+import { ReplicaSetController } from './replicaset/controller.ts';
+import { DeploymentController } from './deployment/controller.ts';
+import { EndpointsController } from './endpoints/controller.ts';
+import { EndpointSliceController } from './endpointslice/controller.ts';
 import type { Controller } from './types.ts';
 
 /** Wraps a component that manages its own watches as a Controller. */
@@ -20,6 +33,19 @@ export function builtInControllers(registry: Registry, log: Logger): Controller[
   return [
     component('namespace', () => new NamespaceController(registry, log.child('namespace-controller'))),
     component('garbage-collector', () => new GarbageCollector(registry, log.child('garbage-collector'))),
+    new ServiceAccountController(),
+    new NodeIpamController(),
+    new NodeLifecycleController(),
+    new PodGCController(),
     new SchedulerController(registry),
+    new ReplicaSetController(),
+    new DeploymentController(),
+    new DaemonSetController(),
+    new StatefulSetController(),
+    new JobController(),
+    new TTLAfterFinishedController(),
+    new CronJobController(),
+    new EndpointsController(),
+    new EndpointSliceController(),
   ];
 }

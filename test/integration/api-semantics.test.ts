@@ -110,25 +110,27 @@ test('dry-run writes nothing', async () => {
 });
 
 test('status subresource: main writes keep status, status writes keep spec; generation follows spec', async () => {
-  const DEP = '/apis/apps/v1/namespaces/default/deployments';
-  const dep = {
-    apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'st' },
-    spec: { replicas: 1, selector: { matchLabels: { a: 'b' } }, template: { metadata: { labels: { a: 'b' } }, spec: { containers: [{ name: 'c', image: 'i' }] } } },
+  // ReplicationControllers have status and scale subresources and no controller here,
+  // so nothing else writes them during the test.
+  const RC = '/api/v1/namespaces/default/replicationcontrollers';
+  const rc = {
+    apiVersion: 'v1', kind: 'ReplicationController', metadata: { name: 'st' },
+    spec: { replicas: 1, selector: { a: 'b' }, template: { metadata: { labels: { a: 'b' } }, spec: { containers: [{ name: 'c', image: 'i' }] } } },
     status: { replicas: 99 },
   };
-  const created = (await s.request('POST', DEP, { body: dep })).json;
+  const created = (await s.request('POST', RC, { body: rc })).json;
   assert.equal(created.metadata.generation, 1);
-  assert.equal(created.status?.replicas, undefined, 'status is not set through the main resource');
+  assert.equal(created.status?.replicas ?? 0, 0, 'status is not set through the main resource');
   created.status = { replicas: 1, observedGeneration: 1 };
-  const st = await s.request('PUT', `${DEP}/st/status`, { body: created });
+  const st = await s.request('PUT', `${RC}/st/status`, { body: created });
   assert.equal(st.status, 200, st.text);
   assert.equal(st.json.status.replicas, 1);
   assert.equal(st.json.metadata.generation, 1, 'status writes do not bump generation');
-  const scaled = await s.request('PATCH', `${DEP}/st/scale`, { rawBody: '{"spec":{"replicas":3}}', contentType: 'application/merge-patch+json' });
+  const scaled = await s.request('PATCH', `${RC}/st/scale`, { rawBody: '{"spec":{"replicas":3}}', contentType: 'application/merge-patch+json' });
   assert.equal(scaled.status, 200, scaled.text);
   assert.equal(scaled.json.kind, 'Scale');
   assert.equal(scaled.json.spec.replicas, 3);
-  const after = (await s.request('GET', `${DEP}/st`)).json;
+  const after = (await s.request('GET', `${RC}/st`)).json;
   assert.equal(after.spec.replicas, 3);
   assert.equal(after.metadata.generation, 2);
   assert.equal(after.status.replicas, 1);
@@ -165,13 +167,13 @@ test('OpenAPI v3: index and documents with the PATCH fieldValidation parameter',
 });
 
 test('a PUT that only leaves out defaulted fields is not a spec change', async () => {
-  const DEP = '/apis/apps/v1/namespaces/default/deployments';
+  const RC = '/api/v1/namespaces/default/replicationcontrollers';
   const bare = {
-    apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'bare' },
-    spec: { selector: { matchLabels: { a: 'b' } }, template: { metadata: { labels: { a: 'b' } }, spec: { containers: [{ name: 'c', image: 'i' }] } } },
+    apiVersion: 'v1', kind: 'ReplicationController', metadata: { name: 'bare' },
+    spec: { selector: { a: 'b' }, template: { metadata: { labels: { a: 'b' } }, spec: { containers: [{ name: 'c', image: 'i' }] } } },
   };
-  const created = (await s.request('POST', DEP, { body: bare })).json;
-  const put = await s.request('PUT', `${DEP}/bare`, { body: { ...bare, metadata: { name: 'bare', resourceVersion: created.metadata.resourceVersion } } });
+  const created = (await s.request('POST', RC, { body: bare })).json;
+  const put = await s.request('PUT', `${RC}/bare`, { body: { ...bare, metadata: { name: 'bare', resourceVersion: created.metadata.resourceVersion } } });
   assert.equal(put.status, 200, put.text);
   assert.equal(put.json.metadata.generation, 1);
   assert.equal(put.json.metadata.resourceVersion, created.metadata.resourceVersion, 'nothing changed, nothing written');

@@ -24,8 +24,9 @@ test('pods are bound to nodes with room; an oversized pod gets FailedScheduling'
   for (const n of ['n1', 'n2', 'n3']) {
     const created = await s.request('POST', '/api/v1/nodes', { body: node(n, '2') });
     assert.equal(created.status, 201, created.text);
-    // Status is a subresource: write it as a kubelet would.
-    const st = await s.request('PUT', `/api/v1/nodes/${n}/status`, { body: { ...created.json, status: node(n, '2').status } });
+    // Status is a subresource: write it as a kubelet would (a patch: controllers such as
+    // node IPAM may have written the node since it was created).
+    const st = await s.request('PATCH', `/api/v1/nodes/${n}/status`, { rawBody: JSON.stringify({ status: node(n, '2').status }), contentType: 'application/merge-patch+json' });
     assert.equal(st.status, 200, st.text);
   }
   for (let i = 0; i < 3; i++) assert.equal((await s.request('POST', '/api/v1/namespaces/default/pods', { body: pod(`fits-${i}`, '1500m') })).status, 201);
@@ -52,7 +53,7 @@ test('pods are bound to nodes with room; an oversized pod gets FailedScheduling'
   assert.match(describe, /FailedScheduling/);
 
   // Room appears: the parked pod is retried and bound.
-  const big = await s.request('POST', '/api/v1/nodes', { body: node('n4', '8') });
-  await s.request('PUT', '/api/v1/nodes/n4/status', { body: { ...big.json, status: node('n4', '8').status } });
+  await s.request('POST', '/api/v1/nodes', { body: node('n4', '8') });
+  await s.request('PATCH', '/api/v1/nodes/n4/status', { rawBody: JSON.stringify({ status: node('n4', '8').status }), contentType: 'application/merge-patch+json' });
   await eventually(async () => (await s.request('GET', '/api/v1/namespaces/default/pods/too-big')).json.spec.nodeName === 'n4', 15_000, 'bound after a node was added');
 });
