@@ -28,7 +28,7 @@ if (!name || name === '--help' || name === '-h' || name === 'help') {
 }
 const command = commands[name];
 if (!command) {
-  const later = ['agent', 'sim', 'compose'].includes(name);
+  const later = ['agent', 'compose'].includes(name);
   console.error(later ? `skiff ${name}: not available in this version yet` : `skiff: unknown command "${name}"\n\n${USAGE}`);
   process.exit(2);
 }

@@ -28,11 +28,31 @@ function defaultStatefulSet(spec: Json): void {
   defaultTemplate(spec);
 }
 
+/**
+ * The template as the pods will be: each volumeClaimTemplate becomes a volume of that
+ * name, so containers may mount claims (the controller adds them to every pod).
+ */
+function withClaimVolumes(spec: Json): unknown {
+  const claims = objs(spec.volumeClaimTemplates);
+  if (!claims.length || !spec.template || typeof spec.template !== 'object') return spec.template;
+  const template = clone(obj(spec.template));
+  const podSpec = child(template, 'spec');
+  const volumes = objs(podSpec.volumes);
+  for (const claim of claims) {
+    const name = obj(claim.metadata).name;
+    if (typeof name === 'string' && !volumes.some((v) => v.name === name)) {
+      volumes.push({ name, persistentVolumeClaim: { claimName: name } });
+    }
+  }
+  podSpec.volumes = volumes;
+  return template;
+}
+
 function validateStatefulSetSpec(spec: Json): FieldError[] {
   const errs: FieldError[] = [
     ...validateReplicas(spec),
     ...validateSelectorForTemplate(spec, 'statefulset'),
-    ...validateTemplate(spec.template, 'spec.template', ['Always']),
+    ...validateTemplate(withClaimVolumes(spec), 'spec.template', ['Always']),
     ...forbidDeadline(spec.template, 'spec.template', 'StatefulSet'),
     ...validateNonNegative('spec.minReadySeconds', spec.minReadySeconds),
     ...validateNonNegative('spec.revisionHistoryLimit', spec.revisionHistoryLimit),
