@@ -56,12 +56,18 @@ export class ControllerManager {
       recorder: (component) => new RegistryEventRecorder(registry, component, log.child('events')),
       now: this.#o.now ?? Date.now,
     };
+    const run = this.#running;
     for (const c of controllers) {
+      if (this.#running !== run) return; // stopped while starting
       try {
         await c.start({ ...ctx, log: log.child(c.name), api: new InProcessApi(registry, `skiff-${c.name}`) });
       } catch (err) {
         log.error('controller failed to start', { controller: c.name, error: String(err) });
       }
+    }
+    if (this.#running !== run) {
+      for (const c of controllers) c.stop(); // stop() came during the last await
+      return;
     }
     informers.start();
   }

@@ -89,6 +89,7 @@ export class LeaderElector {
       if (err instanceof ApiError && (err.code === 409)) ok = false;
       else throw err;
     }
+    if (this.#stopped) return false; // stop() came while this attempt was in flight
     if (ok && !this.#leading) { this.#leading = true; this.#log.info('became leader', { lease: name, identity }); this.#o.onStartedLeading(); }
     if (!ok && this.#leading) { this.#leading = false; this.#log.warn('lost leadership', { lease: name, identity }); this.#o.onStoppedLeading(); }
     return ok;
