@@ -2,6 +2,8 @@
 // bench/results/<name>.json.
 const benches: Record<string, () => Promise<{ run(args: string[]): Promise<void> }>> = {
   api: () => import('./api.ts'),
+  scheduler: () => import('./scheduler.ts'),
+  sim: () => import('./sim.ts'),
 };
 
 const [name, ...args] = process.argv.slice(2);

@@ -71,9 +71,11 @@ export class InProcessResource implements ResourceInterface {
     const watcher = await wrap(() => startWatch(this.registry, this.info, ns, { ...this.#selectors(opts), resourceVersion: opts.resourceVersion || undefined }, (ev) => {
       if (closed) return;
       // Watch-cache objects are shared by every watcher: hand out copies, as HTTP would.
+      // Parsing the JSON the cache shares with HTTP watchers is about twice as fast as
+      // structuredClone, and the objects are plain JSON either way.
       onEvent(ev.type === 'ERROR'
         ? { type: 'ERROR', object: ev.object as Status }
-        : { type: ev.type, object: structuredClone(ev.object as KObject) });
+        : { type: ev.type, object: (ev.json ? JSON.parse(ev.json()) : structuredClone(ev.object)) as KObject });
     }, () => {
       if (closed) return;
       closed = true;

@@ -25,6 +25,10 @@ export class SchedulerCache {
   #generation = 0;
   /** Nodes appeared or vanished since the last snapshot: its lists need rebuilding. */
   #membershipChanged = true;
+  /** Names of the nodes touched since #synced was last brought up to date. */
+  readonly #dirty = new Set<string>();
+  /** The snapshot updateSnapshot last brought up to date: it may be updated from #dirty. */
+  #synced: Snapshot | undefined;
 
   get nodeCount(): number {
     let n = 0;
@@ -38,6 +42,7 @@ export class SchedulerCache {
 
   #touch(ni: NodeInfo): void {
     ni.generation = ++this.#generation;
+    this.#dirty.add(ni.name);
   }
 
   // A pod can be seen before its node (informers are not ordered across kinds): it
@@ -136,6 +141,28 @@ export class SchedulerCache {
   /** Brings the snapshot up to date, copying only nodes changed since it was last updated. */
   updateSnapshot(snap: Snapshot): void {
     if (snap.generation === this.#generation && !this.#membershipChanged) return;
+    if (snap === this.#synced && snap.generation > 0 && !this.#membershipChanged) {
+      // The usual case (a pod assumed or bound, a node's status): copy the few nodes
+      // touched since, in place, without walking all of them.
+      const changed: NodeInfo[] = [];
+      let gone = false;
+      for (const name of this.#dirty) {
+        const ni = this.#nodes.get(name);
+        if (ni?.node) changed.push(ni.clone());
+        else if (snap.byName.delete(name)) gone = true;
+      }
+      if (!gone && snap.replace(changed)) {
+        this.#dirty.clear();
+        snap.generation = this.#generation;
+        return;
+      }
+    }
+    this.#fullUpdate(snap);
+    this.#dirty.clear();
+    this.#synced = snap;
+  }
+
+  #fullUpdate(snap: Snapshot): void {
     let relist = this.#membershipChanged;
     for (const [name, ni] of this.#nodes) {
       if (ni.generation <= snap.generation) continue;

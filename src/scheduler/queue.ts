@@ -156,6 +156,11 @@ export class SchedulingQueue {
     return new Promise((resolve) => this.#waiters.push(resolve));
   }
 
+  /** The next pod to schedule if one is ready now, without waiting. */
+  tryPop(): QueuedPod | undefined {
+    return this.#closed ? undefined : this.#take();
+  }
+
   /** Scheduling it succeeded (or it was dropped): it leaves the queue. */
   done(key: string): void {
     this.#inFlight.delete(key);

@@ -5,7 +5,7 @@ import { CycleState } from './framework/cycle-state.ts';
 import type { Profile } from './framework/interface.ts';
 import type { NodeInfo } from './framework/node-info.ts';
 import type { PodInfo } from './framework/pod-info.ts';
-import { frameworkHandle, runFilters, runPreFilter, runScoring } from './framework/runtime.ts';
+import { activeFilters, frameworkHandle, runActiveFilters, runPreFilter, runScoring } from './framework/runtime.ts';
 import type { Snapshot } from './framework/snapshot.ts';
 import type { Status } from './framework/status.ts';
 import { fitErrorMessage, reasonHistogram } from './fit-error.ts';
@@ -67,9 +67,10 @@ export function scheduleOne(pod: PodInfo, snapshot: Snapshot, profile: Profile, 
   } else {
     const wanted = numFeasibleNodesToFind(n, profile.percentageOfNodesToScore);
     const start = (opts.startIndex ?? 0) % n;
+    const filters = activeFilters(profile, state);
     for (; evaluated < n && feasible.length < wanted; evaluated++) {
       const node = nodes[(start + evaluated) % n]!;
-      const s = runFilters(profile, state, pod, node);
+      const s = runActiveFilters(filters, state, pod, node);
       if (s.code === 'Success') feasible.push(node);
       else if (s.code === 'Error') return { unschedulable: { message: s.reasons.join(', '), reasons: [], plugins: [s.plugin ?? ''], error: true } };
       else statuses.set(node.name, s);

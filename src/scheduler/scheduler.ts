@@ -31,6 +31,12 @@ export interface SchedulerDeps {
   /** Tie-breaks between equally good nodes. */
   rng?: () => number;
   queue?: Omit<QueueOptions, 'eventHelps'>;
+  /**
+   * How long one turn of the scheduling loop may run cycles back to back before it
+   * yields to the event loop (ms). Default 5: the API server sharing the thread keeps
+   * answering, and a busy server's turn of I/O does not limit scheduling to one pod.
+   */
+  sliceMs?: number;
 }
 
 const spec = (pod: KObject) => (pod.spec ?? {}) as { nodeName?: string; schedulerName?: string };
@@ -62,7 +68,8 @@ export class Scheduler {
   readonly cache = new SchedulerCache();
   readonly queue: SchedulingQueue;
   readonly #snapshot = new Snapshot();
-  readonly #deps: Required<Omit<SchedulerDeps, 'queue'>>;
+  readonly #deps: Required<Omit<SchedulerDeps, 'queue' | 'sliceMs'>>;
+  readonly #sliceMs: number;
   readonly #pending = new Set<Promise<unknown>>();
   #nextStartIndex = 0;
   #running = false;
@@ -75,6 +82,7 @@ export class Scheduler {
       clock: deps.clock ?? realClock, log: deps.log ?? silentLogger, rng: deps.rng ?? Math.random,
     };
     this.queue = new SchedulingQueue(this.#deps.clock, { ...deps.queue, eventHelps: eventFilter(profile) });
+    this.#sliceMs = deps.sliceMs ?? 5;
   }
 
   get schedulerName(): string {
@@ -140,15 +148,20 @@ export class Scheduler {
   async run(): Promise<void> {
     this.#running = true;
     while (this.#running) {
-      const qp = await this.queue.pop();
-      if (!qp) break;
+      const first = await this.queue.pop();
+      if (!first) break;
       this.#busy = true;
       try {
-        this.#cycle(qp);
+        // Cycles back to back for at most a slice of time, each on a fresh snapshot;
+        // then the event loop gets its turn (requests, informer events, binding results).
+        const until = performance.now() + this.#sliceMs;
+        for (let qp: QueuedPod | undefined = first; qp; qp = this.queue.tryPop()) {
+          this.#cycle(qp);
+          if (!this.#running || performance.now() >= until) break;
+        }
       } finally {
         this.#busy = false;
       }
-      // Let informer events and binding results in between cycles.
       await new Promise((r) => setImmediate(r));
     }
   }

@@ -107,7 +107,7 @@ export class NodeLifecycleController implements Controller {
       }),
       leases.addEventHandler({
         onAdd: (l) => queue.add(l.metadata.name!),
-        onUpdate: (_o, l) => queue.add(l.metadata.name!),
+        onUpdate: (_o, l) => this.#leaseRenewed(l.metadata.name!),
       }),
       pods.addEventHandler({ onAdd: podNode, onUpdate: (_o, p) => podNode(p) }),
     );
@@ -161,6 +161,20 @@ export class NodeLifecycleController implements Controller {
     if (readyCondition(node)?.status === 'Unknown') await this.#markPodsNotReady(node, now, errors);
     await this.#evict(node, now, errors);
     if (errors.length) throw errors[0];
+  }
+
+  /**
+   * A renewal (500/s with 5,000 nodes) of a Ready, untainted node we already know only
+   * moves its heartbeat: note it here rather than queue a full sync, which would find
+   * nothing to do. Anything else gets the sync.
+   */
+  #leaseRenewed(name: string): void {
+    const node = this.#nodes!.get(name);
+    if (node && this.#health.get(name)?.uid === node.metadata.uid && readyCondition(node)?.status === 'True' && taintsOf(node).length === 0) {
+      this.#observe(node, this.#ctx!.now());
+      return;
+    }
+    this.#queue!.add(name);
   }
 
   /** Updates what we know of the node's heartbeats; returns its health. */

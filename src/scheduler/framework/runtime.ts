@@ -1,7 +1,7 @@
 // Running a profile's plugins at each extension point: first rejection wins, Skip is
 // remembered in the cycle state, and every status is stamped with its plugin's name.
 import type { CycleState } from './cycle-state.ts';
-import type { FrameworkHandle, NodeScore, Profile } from './interface.ts';
+import type { FilterPlugin, FrameworkHandle, NodeScore, Profile } from './interface.ts';
 import type { NodeInfo } from './node-info.ts';
 import type { PodInfo } from './pod-info.ts';
 import type { Snapshot } from './snapshot.ts';
@@ -34,6 +34,22 @@ export function runFilters(profile: Profile, state: CycleState, pod: PodInfo, no
   return SUCCESS;
 }
 
+/** The Filter plugins that run this cycle (PreFilter did not skip them), looked up once
+ * per pod rather than once per node. */
+export function activeFilters(profile: Profile, state: CycleState): FilterPlugin[] {
+  return profile.filter.filter((p) => !state.skipFilter.has(p.name));
+}
+
+/** runFilters with the active plugins already chosen: the per-node hot path. */
+export function runActiveFilters(filters: readonly FilterPlugin[], state: CycleState, pod: PodInfo, node: NodeInfo): Status {
+  for (let i = 0; i < filters.length; i++) {
+    const p = filters[i]!;
+    const s = p.filter(state, pod, node);
+    if (s.code !== 'Success') return withPlugin(s, p.name);
+  }
+  return SUCCESS;
+}
+
 export function frameworkHandle(profile: Profile): FrameworkHandle {
   return {
     runFilters: (state, pod, node) => runFilters(profile, state, pod, node),
@@ -53,9 +69,12 @@ export function runScoring(profile: Profile, state: CycleState, pod: PodInfo, no
     if (s.code === 'Skip') state.skipScore.add(p.name);
   }
   const totals: NodeScore[] = nodes.map((node) => ({ node, score: 0 }));
+  // One scratch array for every plugin (normalizeScore rewrites it in place).
+  let scores: NodeScore[] | undefined;
   for (const { plugin, weight } of profile.score) {
     if (state.skipScore.has(plugin.name) || weight === 0) continue;
-    const scores: NodeScore[] = nodes.map((node) => ({ node, score: plugin.score(state, pod, node) }));
+    if (!scores) scores = nodes.map((node) => ({ node, score: plugin.score(state, pod, node) }));
+    else for (let i = 0; i < nodes.length; i++) { const s = scores[i]!; s.node = nodes[i]!; s.score = plugin.score(state, pod, nodes[i]!); }
     plugin.normalizeScore?.(state, pod, scores);
     for (let i = 0; i < scores.length; i++) totals[i]!.score += scores[i]!.score * weight;
   }

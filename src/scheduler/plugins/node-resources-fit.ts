@@ -30,7 +30,20 @@ export function insufficientResources(pod: PodInfo, node: NodeInfo): Insufficien
   return out;
 }
 
+/** Room for the pod on every count, without building the list of what is lacking. */
+function roomFor(pod: PodInfo, node: NodeInfo): boolean {
+  const a = node.allocatable;
+  const used = node.requested;
+  const want = pod.requests;
+  return !want.scalar && node.pods.size + 1 <= a.pods
+    && !(want.cpu > 0 && want.cpu > a.cpu - used.cpu)
+    && !(want.memory > 0 && want.memory > a.memory - used.memory)
+    && !(want.ephemeralStorage > 0 && want.ephemeralStorage > a.ephemeralStorage - used.ephemeralStorage);
+}
+
 export function fits(pod: PodInfo, node: NodeInfo): Status {
+  // The common case, once per node per pod: no allocation.
+  if (roomFor(pod, node)) return SUCCESS;
   const lacking = insufficientResources(pod, node);
   if (lacking.length === 0) return SUCCESS;
   const reasons = lacking.map((l) => l.reason);

@@ -11,10 +11,12 @@ export const taintToleration: FilterPlugin & ScorePlugin = {
   name: 'TaintToleration',
   events: ['NodeAdd', 'NodeUpdate'],
   filter(_state, pod, node) {
+    if (node.taints.length === 0) return SUCCESS;
     const taint = firstUntolerated(node.taints, pod.tolerations, HARD);
     return taint ? unresolvable(`node(s) had untolerated taint {${taint.key}: ${taint.value ?? ''}}`) : SUCCESS;
   },
   score(_state, pod, node) {
+    if (node.taints.length === 0) return 0;
     // Only tolerations that could apply to PreferNoSchedule count, as in Kubernetes.
     const tolerations = pod.tolerations.filter((t) => !t.effect || t.effect === 'PreferNoSchedule');
     let n = 0;
