@@ -31,7 +31,7 @@ function defaultPod(pod: KObject): void {
   const sa = str(spec.serviceAccountName) || str(spec.serviceAccount) || 'default';
   spec.serviceAccountName = sa;
   spec.serviceAccount = sa;
-  // Priority admission; a named class's value is resolved by admission, not here.
+  // Priority admission resolves a named class (apiserver/registry/priority.ts); else 0.
   if (!spec.priorityClassName) setDefault(spec, 'priority', 0);
   setDefault(spec, 'preemptionPolicy', 'PreemptLowerPriority');
   const tolerations = objs(spec.tolerations);

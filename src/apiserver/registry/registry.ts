@@ -16,6 +16,7 @@ import { ApiError, alreadyExists, badRequest, conflict, forbidden, gone, invalid
 import { decode, encode, jsonEqual } from './codec.ts';
 import { checkSchema, type FieldValidation } from './schema-check.ts';
 import { recordManagedFields } from './managed-fields.ts';
+import { admitPodPriority, type PriorityClassSource } from './priority.ts';
 import { WatchCache, type CachedObject } from '../watchcache/index.ts';
 import { cacheFilter } from './watch.ts';
 
@@ -186,6 +187,7 @@ export class Registry {
     delete meta.deletionTimestamp;
     delete meta.deletionGracePeriodSeconds;
     if (r.namespaced) await this.#checkNamespaceOpen(ns!);
+    if (r.group === '' && r.kind === 'Pod') await admitPodPriority(obj, this.#priorityClasses);
     const strategy = this.strategy(r);
     strategy.defaults?.(obj);
     strategy.prepareForCreate?.(obj);
@@ -237,6 +239,12 @@ export class Registry {
   #validate(r: ResourceInfo, obj: KObject, errors: FieldError[]): void {
     if (errors.length) throw invalid(r.kind, r.group, obj.metadata.name ?? obj.metadata.generateName ?? '', errors);
   }
+
+  /** PriorityClasses for the Priority admission step of pod creation. */
+  readonly #priorityClasses: PriorityClassSource = {
+    get: (name) => this.tryGet(PRIORITY_CLASSES, undefined, name),
+    list: async () => (await this.list(PRIORITY_CLASSES, undefined)).items,
+  };
 
   async #checkNamespaceOpen(ns: string): Promise<void> {
     if (!ns) throw badRequest('a namespace must be specified for a namespaced resource');
@@ -429,6 +437,7 @@ export class Registry {
 }
 
 const NAMESPACES = lookupResource('', 'v1', 'namespaces')!;
+const PRIORITY_CLASSES = lookupResource('scheduling.k8s.io', 'v1', 'priorityclasses')!;
 
 function normalise(r: ResourceInfo, ns: string | undefined, obj: KObject): KObject {
   obj.apiVersion = groupVersion(r);

@@ -44,6 +44,13 @@ describe('deployment util', () => {
     assert.ok(!equalIgnoreHash(t, { ...t, metadata: { labels: { app: 'web' } } }));
   });
 
+  it('treats a null field as absent (kubectl rollout undo sends metadata.creationTimestamp: null)', () => {
+    const t = { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'a', image: 'x' }] } };
+    const withNull = { metadata: { creationTimestamp: null, labels: { app: 'web', 'pod-template-hash': 'abc' } }, spec: t.spec };
+    assert.ok(equalIgnoreHash(withNull, t));
+    assert.equal(computeHash({ ...t, metadata: { creationTimestamp: null, labels: t.metadata.labels } }), computeHash(t));
+  });
+
   it('gives a rolled-back ReplicaSet the next revision and remembers the old one', () => {
     const d = dep(3);
     d.metadata.annotations = { team: 'a', 'kubectl.kubernetes.io/last-applied-configuration': '{}', [REVISION]: '2' };

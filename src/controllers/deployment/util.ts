@@ -2,7 +2,6 @@
 // template hash, revisions and the annotations kept on ReplicaSets, maxSurge and
 // maxUnavailable resolved against replicas, replica counts over ReplicaSets, conditions.
 import type { KObject } from '../../api/object.ts';
-import { jsonEqual } from '../../api/kinds/access.ts';
 import type { LabelSelector } from '../../api/validation/index.ts';
 import { timestamp } from '../replicaset/status.ts';
 
@@ -82,12 +81,17 @@ export const rsReplicas = (rs: ReplicaSet): number => rs.spec.replicas ?? 1;
 
 // ---- the pod template hash -------------------------------------------------------------
 
-/** JSON with object keys sorted, so equal templates always hash alike. */
+/**
+ * JSON with object keys sorted, so equal templates always hash alike. A field set to null
+ * counts as absent, as it does once Kubernetes decodes JSON into its Go types: clients send
+ * `metadata.creationTimestamp: null` in templates (`kubectl rollout undo` does), and the
+ * template must still match the ReplicaSet it came from.
+ */
 function canonical(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
   if (v !== null && typeof v === 'object') {
     const o = v as Record<string, unknown>;
-    return `{${Object.keys(o).filter((k) => o[k] !== undefined).sort().map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`).join(',')}}`;
+    return `{${Object.keys(o).filter((k) => o[k] !== undefined && o[k] !== null).sort().map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`).join(',')}}`;
   }
   return JSON.stringify(v);
 }
@@ -112,7 +116,7 @@ export function computeHash(template: PodTemplateSpec | undefined, collisionCoun
   return safeEncode(String(fnv32a(text)));
 }
 
-/** Templates equal once the pod-template-hash label is set aside. */
+/** Templates equal once the pod-template-hash label is set aside (null fields count as absent). */
 export function equalIgnoreHash(a: PodTemplateSpec | undefined, b: PodTemplateSpec | undefined): boolean {
   const strip = (t: PodTemplateSpec | undefined): PodTemplateSpec => {
     const c = structuredClone(t ?? {});
@@ -122,7 +126,7 @@ export function equalIgnoreHash(a: PodTemplateSpec | undefined, b: PodTemplateSp
     }
     return c;
   };
-  return jsonEqual(strip(a), strip(b));
+  return canonical(strip(a)) === canonical(strip(b));
 }
 
 // ---- revisions and ReplicaSet annotations ------------------------------------------------
