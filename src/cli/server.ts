@@ -17,6 +17,7 @@ const HELP = `usage: skiff server [flags]
   --cluster-dns IP            cluster DNS address (default 10.43.0.10)
   --tls-san NAME              extra name or IP for the serving certificate (repeatable)
   --disable-agent             do not run a node agent on this machine
+  --node-monitor-grace-period D  how long a node may miss heartbeats before it is NotReady (default 40s)
   --log-level LEVEL           debug, info, warn (default), error`;
 
 export function parseServerFlags(args: string[]): ServerConfig | 'help' {
@@ -34,6 +35,7 @@ export function parseServerFlags(args: string[]): ServerConfig | 'help' {
       'cluster-dns': { type: 'string' },
       'tls-san': { type: 'string', multiple: true },
       'disable-agent': { type: 'boolean' },
+      'node-monitor-grace-period': { type: 'string' },
       'log-level': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -55,8 +57,17 @@ export function parseServerFlags(args: string[]): ServerConfig | 'help' {
     clusterDns: values['cluster-dns'] ?? '10.43.0.10',
     disableAgent: values['disable-agent'] ?? false,
     tlsSans: values['tls-san'] ?? [],
+    nodeMonitorGracePeriodMs: parseDuration('--node-monitor-grace-period', values['node-monitor-grace-period'] ?? '40s'),
     logLevel: level,
   };
+}
+
+/** Go-style durations as Kubernetes flags take them: 40s, 2m, 1m30s, 500ms. */
+export function parseDuration(flag: string, text: string): number {
+  const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)];
+  if (!parts.length || parts.map((p) => p[0]).join('') !== text) throw new Error(`${flag}: invalid duration "${text}" (e.g. 40s, 2m)`);
+  return parts.reduce((ms, p) => ms + Number(p[1]) * units[p[2]], 0);
 }
 
 export async function serverCommand(args: string[]): Promise<number> {

@@ -29,13 +29,17 @@ function component(name: string, make: () => { start(): Promise<void>; stop(): v
   };
 }
 
-export function builtInControllers(registry: Registry, log: Logger): Controller[] {
+export interface ControllerOptions {
+  nodeMonitorGracePeriodMs?: number;
+}
+
+export function builtInControllers(registry: Registry, log: Logger, opts: ControllerOptions = {}): Controller[] {
   return [
     component('namespace', () => new NamespaceController(registry, log.child('namespace-controller'))),
     component('garbage-collector', () => new GarbageCollector(registry, log.child('garbage-collector'))),
     new ServiceAccountController(),
     new NodeIpamController(),
-    new NodeLifecycleController(),
+    new NodeLifecycleController({ gracePeriodMs: opts.nodeMonitorGracePeriodMs }),
     new PodGCController(),
     new SchedulerController(registry),
     new ReplicaSetController(),

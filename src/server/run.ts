@@ -30,6 +30,8 @@ export interface ServerConfig {
   disableAgent: boolean;
   tlsSans: string[];
   logLevel: Level;
+  /** Heartbeats a node may miss before the node lifecycle controller marks it NotReady. */
+  nodeMonitorGracePeriodMs?: number;
 }
 
 export function defaultDataDir(): string {
@@ -81,7 +83,7 @@ export async function runServer(config: ServerConfig): Promise<RunningServer> {
   const controllers = new ControllerManager({
     registry, log: log.child('controllers'), identity: config.nodeName, // stable: a restart takes its own lease back at once
     config: { clusterCidr: config.clusterCidr, nodeCidrMaskSize: 24, serviceCidr: config.serviceCidr },
-    controllers: () => builtInControllers(registry, log),
+    controllers: () => builtInControllers(registry, log, { nodeMonitorGracePeriodMs: config.nodeMonitorGracePeriodMs }),
   });
   await controllers.start();
   ready = true;

@@ -23,3 +23,12 @@ test('a bad server flag is reported, not thrown', () => {
   assert.equal(r.status, 1);
   assert.match(r.stderr, /--https-listen-port: invalid port x/);
 });
+
+test('durations are read as Kubernetes flags write them', async () => {
+  const { parseDuration } = await import('../../src/cli/server.ts');
+  assert.equal(parseDuration('--x', '40s'), 40_000);
+  assert.equal(parseDuration('--x', '1m30s'), 90_000);
+  assert.equal(parseDuration('--x', '500ms'), 500);
+  assert.throws(() => parseDuration('--x', '40'), /invalid duration "40"/);
+  assert.throws(() => parseDuration('--x', '4x0s'), /invalid duration/);
+});
