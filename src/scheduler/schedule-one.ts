@@ -5,7 +5,7 @@ import { CycleState } from './framework/cycle-state.ts';
 import type { Profile } from './framework/interface.ts';
 import type { NodeInfo } from './framework/node-info.ts';
 import type { PodInfo } from './framework/pod-info.ts';
-import { activeFilters, frameworkHandle, runActiveFilters, runPreFilter, runScoring } from './framework/runtime.ts';
+import { activeFilters, frameworkHandle, runActiveFilters, runFiltersWithNominatedPods, runPreFilter, runScoring, type NominatedPods } from './framework/runtime.ts';
 import type { Snapshot } from './framework/snapshot.ts';
 import type { Status } from './framework/status.ts';
 import { fitErrorMessage, reasonHistogram } from './fit-error.ts';
@@ -31,6 +31,9 @@ export interface ScheduleOptions {
   startIndex?: number;
   /** For ties between best-scoring nodes; Math.random by default. */
   rng?: () => number;
+  /** Pods preemption nominated to a node and not yet bound (the Scheduler's Nominator):
+   * those of priority ≥ this pod's are counted on their node while filtering. */
+  nominator?: { forPod(pod: PodInfo): NominatedPods | undefined };
 }
 
 export const NO_NODES = 'no nodes available to schedule pods';
@@ -56,6 +59,7 @@ export function scheduleOne(pod: PodInfo, snapshot: Snapshot, profile: Profile, 
   const n = nodes.length;
   if (n === 0) return { unschedulable: { message: NO_NODES, reasons: [], plugins: [] } };
   const state = new CycleState();
+  const nominated = opts.nominator?.forPod(pod);
 
   const pre = runPreFilter(profile, state, pod, snapshot);
   if (pre.code === 'Error') return { unschedulable: { message: pre.reasons.join(', '), reasons: [], plugins: [], error: true } };
@@ -70,7 +74,9 @@ export function scheduleOne(pod: PodInfo, snapshot: Snapshot, profile: Profile, 
     const filters = activeFilters(profile, state);
     for (; evaluated < n && feasible.length < wanted; evaluated++) {
       const node = nodes[(start + evaluated) % n]!;
-      const s = runActiveFilters(filters, state, pod, node);
+      const s = nominated?.has(node.name)
+        ? runFiltersWithNominatedPods(profile, (st, ni) => runActiveFilters(filters, st, pod, ni), state, pod, node, nominated.get(node.name))
+        : runActiveFilters(filters, state, pod, node);
       if (s.code === 'Success') feasible.push(node);
       else if (s.code === 'Error') return { unschedulable: { message: s.reasons.join(', '), reasons: [], plugins: [s.plugin ?? ''], error: true } };
       else statuses.set(node.name, s);
@@ -81,7 +87,7 @@ export function scheduleOne(pod: PodInfo, snapshot: Snapshot, profile: Profile, 
     const preFilter = pre.code !== 'Success' ? pre.reasons.join(', ') : undefined;
     const reasons = preFilter ? [preFilter] : reasonHistogram(statuses.values());
     const plugins = preFilter ? [pre.plugin ?? ''] : pluginsOf(statuses.values());
-    const handle = frameworkHandle(profile);
+    const handle = frameworkHandle(profile, nominated);
     let postFilter: string | undefined;
     for (const p of profile.postFilter) {
       const { status, result } = p.postFilter(state, pod, snapshot, statuses, handle);

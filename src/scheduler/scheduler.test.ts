@@ -140,3 +140,60 @@ test('assumed pods count before the informer confirms them', async () => {
   sched.stop();
   await loop;
 });
+
+test('nominated: the room preemption freed is kept for the preemptor, not taken by a lower-priority pod', async () => {
+  const h = harness();
+  h.sched.onNodeAdd(node('a', { cpu: '2' }));
+  const victim = pod('victim', { cpu: '2', priority: 1, nodeName: 'a' });
+  h.sched.onPodAdd(victim);
+  h.sched.onPodAdd(pod('vip', { cpu: '2', priority: 1000 }));
+  await h.sched.settle();
+  assert.deepEqual(h.preemptions, [{ victims: ['victim'], node: 'a', pod: 'vip' }]);
+  assert.equal(h.sched.nominator.nodeOf('default/vip'), 'a', 'nominated at once, before the status write');
+  // The victim goes; vip waits out its backoff, and a new low-priority pod comes first.
+  h.sched.onPodDelete(victim);
+  h.sched.onPodAdd(pod('low', { cpu: '2', priority: 1 }));
+  await h.sched.settle();
+  assert.deepEqual(h.binds, [], 'low did not take the room');
+  assert.equal(h.preemptions.length, 1, 'and could not preempt for it');
+  h.clock.advance(1000);
+  await h.sched.settle();
+  assert.deepEqual(h.binds, [['vip', 'a']]);
+  assert.equal(h.sched.nominator.size, 0, 'nomination cleared once bound');
+  await h.stop();
+});
+
+test('nominated: from informer events; cleared when the pod is deleted or the nomination removed', async () => {
+  const h = harness();
+  h.sched.onNodeAdd(node('a', { cpu: '2' }));
+  const vip = { ...pod('vip', { cpu: '2', priority: 1000, spec: { nodeSelector: { none: 'x' } } }), status: { phase: 'Pending', nominatedNodeName: 'a' } };
+  h.sched.onPodAdd(vip);
+  await h.sched.settle();
+  assert.equal(h.sched.nominator.nodeOf('default/vip'), 'a');
+  h.sched.onPodAdd(pod('low', { cpu: '2', priority: 1 }));
+  await h.sched.settle();
+  assert.deepEqual(h.binds, []);
+  // An update that leaves nominatedNodeName alone keeps it; one that clears it frees the room.
+  const relabelled = { ...vip, metadata: { ...vip.metadata, labels: { x: 'y' } } };
+  h.sched.onPodUpdate(vip, relabelled);
+  assert.equal(h.sched.nominator.nodeOf('default/vip'), 'a');
+  h.sched.onPodUpdate(relabelled, { ...relabelled, status: { phase: 'Pending' } });
+  assert.equal(h.sched.nominator.nodeOf('default/vip'), undefined);
+  h.clock.advance(2000);
+  await h.sched.settle();
+  assert.deepEqual(h.binds, [['low', 'a']]);
+
+  // Deleted while nominated: the room goes back to a waiting pod.
+  h.sched.onNodeAdd(node('b', { cpu: '2' }));
+  const vip2 = { ...pod('vip2', { cpu: '2', priority: 1000, spec: { nodeSelector: { none: 'x' } } }), status: { phase: 'Pending', nominatedNodeName: 'b' } };
+  h.sched.onPodAdd(vip2);
+  h.sched.onPodAdd(pod('low2', { cpu: '2', priority: 1 }));
+  await h.sched.settle();
+  assert.deepEqual(h.binds, [['low', 'a']]);
+  h.sched.onPodDelete(vip2);
+  assert.equal(h.sched.nominator.size, 0);
+  h.clock.advance(2000);
+  await h.sched.settle();
+  assert.deepEqual(h.binds, [['low', 'a'], ['low2', 'b']]);
+  await h.stop();
+});

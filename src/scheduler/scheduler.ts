@@ -11,6 +11,7 @@ import { realClock, type Clock } from './clock.ts';
 import type { Binder, ClusterEvent, Profile } from './framework/interface.ts';
 import { newPodInfo, podKey, type PodInfo } from './framework/pod-info.ts';
 import { Snapshot } from './framework/snapshot.ts';
+import { Nominator } from './nominator.ts';
 import { defaultProfile } from './plugins/index.ts';
 import { SchedulingQueue, type QueueOptions, type QueuedPod } from './queue.ts';
 import { scheduleOne } from './schedule-one.ts';
@@ -41,6 +42,10 @@ export interface SchedulerDeps {
 
 const spec = (pod: KObject) => (pod.spec ?? {}) as { nodeName?: string; schedulerName?: string };
 const isAssigned = (pod: KObject) => !!spec(pod).nodeName;
+const nominatedNodeName = (pod: KObject) => {
+  const n = (pod.status as { nominatedNodeName?: unknown } | undefined)?.nominatedNodeName;
+  return typeof n === 'string' ? n : '';
+};
 
 // What a node update must change to be worth waking parked pods (heartbeats are not).
 function schedulingView(node: KObject): string {
@@ -66,6 +71,8 @@ function eventFilter(profile: Profile): (event: ClusterEvent, plugins: readonly 
 
 export class Scheduler {
   readonly cache = new SchedulerCache();
+  /** Pending pods nominated to a node by preemption: filtering keeps their room for them. */
+  readonly nominator = new Nominator();
   readonly queue: SchedulingQueue;
   readonly #snapshot = new Snapshot();
   readonly #deps: Required<Omit<SchedulerDeps, 'queue' | 'sliceMs'>>;
@@ -97,11 +104,19 @@ export class Scheduler {
   onPodAdd(pod: KObject): void {
     if (isAssigned(pod)) {
       this.queue.delete(podKey(pod));
+      this.nominator.delete(podKey(pod));
       this.cache.addPod(pod);
       this.queue.moveOnEvent('AssignedPodAdd');
     } else if (this.#responsibleFor(pod) && !this.cache.isAssumed(podKey(pod))) {
-      this.queue.add(newPodInfo(pod));
+      const info = newPodInfo(pod);
+      this.queue.add(info);
+      this.nominator.set(info, info.nominatedNodeName);
     }
+  }
+
+  /** A nomination went away without the pod binding: the room it held is free. */
+  #unnominate(key: string): void {
+    if (this.nominator.delete(key)) this.queue.moveOnEvent('AssignedPodDelete');
   }
 
   onPodUpdate(oldPod: KObject | undefined, pod: KObject): void {
@@ -109,20 +124,31 @@ export class Scheduler {
     if (isAssigned(pod)) {
       const wasAssigned = oldPod ? isAssigned(oldPod) : this.cache.hasPod(key) && !this.cache.isAssumed(key);
       this.queue.delete(key);
+      this.nominator.delete(key);
       const relevant = !oldPod || podSchedulingView(oldPod) !== podSchedulingView(pod);
       this.cache.updatePod(pod);
       if (!wasAssigned) this.queue.moveOnEvent('AssignedPodAdd');
       else if (relevant) this.queue.moveOnEvent(isTerminal(pod) ? 'AssignedPodDelete' : 'AssignedPodUpdate');
     } else if (this.#responsibleFor(pod)) {
-      if (!this.cache.isAssumed(key)) this.queue.update(newPodInfo(pod));
+      if (this.cache.isAssumed(key)) return;
+      const info = newPodInfo(pod);
+      this.queue.update(info);
+      // As kube-scheduler: an update that neither sets nor clears nominatedNodeName keeps
+      // a nomination made in memory (by preemption) before the status write came back.
+      const kept = !info.nominatedNodeName && !(oldPod && nominatedNodeName(oldPod)) ? this.nominator.nodeOf(key) : undefined;
+      const node = kept ?? info.nominatedNodeName;
+      if (node) this.nominator.set(info, node);
+      else this.#unnominate(key);
     } else {
       this.queue.delete(key);
+      this.#unnominate(key);
     }
   }
 
   onPodDelete(pod: KObject): void {
     const key = podKey(pod);
     this.queue.delete(key);
+    this.#unnominate(key);
     if (this.cache.hasPod(key)) {
       this.cache.removePod(pod);
       this.queue.moveOnEvent('AssignedPodDelete');
@@ -203,7 +229,7 @@ export class Scheduler {
     this.cache.updateSnapshot(this.#snapshot);
     let result: ReturnType<typeof scheduleOne>;
     try {
-      result = scheduleOne(pod, this.#snapshot, profile, { startIndex: this.#nextStartIndex, rng: this.#deps.rng });
+      result = scheduleOne(pod, this.#snapshot, profile, { startIndex: this.#nextStartIndex, rng: this.#deps.rng, nominator: this.nominator });
     } catch (err) {
       log.error('scheduling cycle failed', { pod: pod.key, err: String(err) });
       this.queue.addBackoff(qp);
@@ -221,6 +247,10 @@ export class Scheduler {
         }
       }
       this.cache.assumePod(pod, result.node);
+      // Assumed, it counts on its node as any placed pod: no longer as a nominated one.
+      // (Should binding fail, it retries un-nominated: a nomination restored then could
+      // outlive a pod deleted meanwhile.)
+      this.nominator.delete(pod.key);
       log.debug('scheduled', { pod: pod.key, node: result.node });
       const state = result.state;
       const node = result.node;
@@ -233,6 +263,9 @@ export class Scheduler {
     if ('preempt' in result) {
       const { node, victims, message, plugins } = result.preempt;
       log.info('preempting', { pod: pod.key, node, victims: victims.map((v) => v.key) });
+      // Nominated at once, not when the status write comes back: the victims' delete
+      // events may come first, and the room they free is this pod's.
+      this.nominator.set(pod, node);
       this.#record('preemption', pod, () => recorder.preempt(victims.map((v) => v.pod), node, pod.pod));
       this.#record('FailedScheduling', pod, () => recorder.unschedulable(pod.pod, message));
       // It waits for its victims' delete events like any parked pod.

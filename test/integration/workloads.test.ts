@@ -402,9 +402,9 @@ test('a full cluster leaves pods Pending with FailedScheduling; a higher priorit
 
 // Kubernetes' scheduler counts a nominated pod (status.nominatedNodeName) on its node when
 // it filters pods of lower or equal priority, so the room a preemption freed is kept for
-// the preemptor. Skiff's scheduler does not yet (src/scheduler is another engineer's
-// area): a pending lower-priority pod can take the room and is then preempted in turn.
-test('a lower-priority pending pod does not take the room preemption freed for a nominated pod', { todo: 'scheduler ignores nominated pods when filtering (src/scheduler)' }, async () => {
+// the preemptor: a pending lower-priority pod must not take the room (and then be
+// preempted in turn).
+test('a lower-priority pending pod does not take the room preemption freed for a nominated pod', async () => {
   await s.kubectlOk(['create', '-f', '-'], { input: hog('low-waiting', 'low') });
   await eventually(async () => (await getJson(['get', 'pod', 'low-waiting'])).status.conditions?.some((c: any) => c.type === 'PodScheduled' && c.status === 'False'), 15_000, 'low-waiting unschedulable');
   await s.kubectlOk(['create', '-f', '-'], { input: hog('vip-2', 'high') });

@@ -50,15 +50,48 @@ export function runActiveFilters(filters: readonly FilterPlugin[], state: CycleS
   return SUCCESS;
 }
 
-export function frameworkHandle(profile: Profile): FrameworkHandle {
+/** Nominated pods (status.nominatedNodeName, not bound) that the pod being scheduled must
+ * make room for, by node: priority ≥ its own, itself excluded. */
+export type NominatedPods = ReadonlyMap<string, readonly PodInfo[]>;
+
+function addPodToState(profile: Profile, state: CycleState, pod: PodInfo, added: PodInfo, node: NodeInfo): void {
+  for (const p of profile.preFilter) if (!state.skipFilter.has(p.name)) p.addPod?.(state, pod, added, node);
+}
+
+/**
+ * Kubernetes' RunFilterPluginsWithNominatedPods, for a node that has nominated pods: run
+ * the filters with those pods added to the node and (through the PreFilter extensions'
+ * addPod) to the cycle state, so the room preemption freed for them is not taken by a pod
+ * that must yield to them. If that passes and the pod has required pod affinity (the one
+ * check that pods on a node can make easier), run them again without: the nominated pods
+ * may still land elsewhere. `run` is the plain filter pass.
+ */
+export function runFiltersWithNominatedPods(
+  profile: Profile, run: (state: CycleState, node: NodeInfo) => Status,
+  state: CycleState, pod: PodInfo, node: NodeInfo, nominated: readonly PodInfo[] | undefined,
+): Status {
+  if (!nominated?.length) return run(state, node);
+  const nodeWith = node.clone();
+  const stateWith = state.clone();
+  for (const p of nominated) {
+    nodeWith.addPod(p);
+    addPodToState(profile, stateWith, pod, p, nodeWith);
+  }
+  const s = run(stateWith, nodeWith);
+  if (s.code !== 'Success' || pod.requiredAffinity.length === 0) return s;
+  return run(state, node);
+}
+
+export function frameworkHandle(profile: Profile, nominated?: NominatedPods): FrameworkHandle {
+  const plain = (state: CycleState, pod: PodInfo, node: NodeInfo) => runFilters(profile, state, pod, node);
   return {
-    runFilters: (state, pod, node) => runFilters(profile, state, pod, node),
+    runFilters: nominated
+      ? (state, pod, node) => runFiltersWithNominatedPods(profile, (st, ni) => plain(st, pod, ni), state, pod, node, nominated.get(node.name))
+      : plain,
     removePod(state, pod, victim, node) {
       for (const p of profile.preFilter) if (!state.skipFilter.has(p.name)) p.removePod?.(state, pod, victim, node);
     },
-    addPod(state, pod, added, node) {
-      for (const p of profile.preFilter) if (!state.skipFilter.has(p.name)) p.addPod?.(state, pod, added, node);
-    },
+    addPod: (state, pod, added, node) => addPodToState(profile, state, pod, added, node),
   };
 }
 
