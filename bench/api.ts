@@ -7,7 +7,7 @@ import path from 'node:path';
 import https from 'node:https';
 import { once } from 'node:events';
 import YAML from 'yaml';
-import { report, summarize, type Row } from './lib.ts';
+import { report, summarize, type Row, rssMb } from './lib.ts';
 import { buildDist } from '../scripts/build.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -49,10 +49,6 @@ function request(s: Running, method: string, p: string, body?: unknown): Promise
   });
 }
 
-function rssMb(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(status.match(/VmRSS:\s+(\d+)/)![1]) / 1024;
-}
 
 const cm = (name: string) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, labels: { bench: 'yes' } }, data: { payload: 'x'.repeat(200) } });
 const CM = '/api/v1/namespaces/default/configmaps';

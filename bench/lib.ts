@@ -1,5 +1,5 @@
 // Small helpers shared by benchmarks: percentiles, a results writer, a table printer.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 export function percentile(sorted: number[], p: number): number {
@@ -30,4 +30,18 @@ export function report(name: string, rows: Row[], extra: Record<string, unknown>
 
 function formatNumber(v: number): string {
   return Number.isInteger(v) ? String(v) : v.toFixed(2);
+}
+
+const TICK = 100; // clock ticks per second (USER_HZ)
+
+/** CPU seconds (user + system) a process has used so far, from /proc. */
+export function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / TICK; // utime + stime
+}
+
+/** A process's resident set size in MB, from /proc. */
+export function rssMb(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
 }

@@ -16,27 +16,18 @@ import https from 'node:https';
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 import YAML from 'yaml';
-import { report, summarize, type Row } from './lib.ts';
+import { report, summarize, type Row, cpuSeconds, rssMb } from './lib.ts';
 import { buildDist } from '../scripts/build.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const BIN = path.join(ROOT, 'bin/skiff.js');
-const TICK = 100; // clock ticks per second (USER_HZ)
 const NS = 'default';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let stopping = false;
 const log = (msg: string) => console.error(`[scheduler bench] ${msg}`);
 
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / TICK; // utime + stime
-}
 
-function rssMb(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
-}
 
 interface Conn { url: string; agent: https.Agent; tls: https.AgentOptions }
 

@@ -10,19 +10,10 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { HttpClient } from '../src/client/http.ts';
 import { startServer } from '../test/helpers/cluster.ts';
-import { report, type Row } from './lib.ts';
+import { report, type Row, cpuSeconds, rssMb } from './lib.ts';
 
-const TICK = 100; // clock ticks per second (USER_HZ)
 
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / TICK; // utime + stime
-}
 
-function rssMb(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
