@@ -12,6 +12,7 @@ import { Registry } from '../apiserver/registry/registry.ts';
 import { startApiServer, type ApiServer } from '../apiserver/server.ts';
 import { InProcessClient } from '../client/inprocess.ts';
 import { ensureDefaultNamespaces } from '../controllers/namespace/defaults.ts';
+import { ensureKubernetesService } from './kubernetes-service.ts';
 import { ControllerManager } from '../controllers/manager.ts';
 import { builtInControllers } from '../controllers/index.ts';
 import { createLogger, type Level } from '../util/log.ts';
@@ -53,7 +54,7 @@ export async function runServer(config: ServerConfig): Promise<RunningServer> {
   const store: Store = await openStore({ dataDir: config.dataDir, endpoint: config.datastoreEndpoint });
   // History is compacted in the background so the database does not grow without bound.
   const compactor = (store as Partial<SqliteStore>).startCompactor?.();
-  const registry = new Registry(store);
+  const registry = new Registry(store, { serviceCidr: config.serviceCidr });
   const client = new InProcessClient(registry);
 
   const advertiseHost = config.bindAddress === '0.0.0.0' || config.bindAddress === '::' ? '127.0.0.1' : config.bindAddress;
@@ -80,6 +81,7 @@ export async function runServer(config: ServerConfig): Promise<RunningServer> {
   }
 
   await ensureDefaultNamespaces(client);
+  await ensureKubernetesService(client, { range: registry.serviceRange, host: advertiseHost, port: api.port });
   const controllers = new ControllerManager({
     registry, log: log.child('controllers'), identity: config.nodeName, // stable: a restart takes its own lease back at once
     config: { clusterCidr: config.clusterCidr, nodeCidrMaskSize: 24, serviceCidr: config.serviceCidr },

@@ -17,6 +17,7 @@ import { decode, encode, jsonEqual } from './codec.ts';
 import { checkSchema, type FieldValidation } from './schema-check.ts';
 import { recordManagedFields } from './managed-fields.ts';
 import { admitPodPriority, type PriorityClassSource } from './priority.ts';
+import { allocateServiceAddresses, parseServiceCidr, ServiceAllocationLock, type ServiceRange } from './service-ips.ts';
 import { WatchCache, type CachedObject } from '../watchcache/index.ts';
 import { cacheFilter } from './watch.ts';
 
@@ -72,11 +73,15 @@ export class Registry {
   readonly store: Store;
   readonly watchCache: WatchCache;
   readonly #now: () => Date;
+  /** The service CIDR cluster IPs come from (--service-cidr). */
+  readonly serviceRange: ServiceRange;
+  readonly #serviceLock = new ServiceAllocationLock();
 
-  constructor(store: Store, opts: { now?: () => Date } = {}) {
+  constructor(store: Store, opts: { now?: () => Date; serviceCidr?: string } = {}) {
     this.store = store;
     this.watchCache = new WatchCache(store);
     this.#now = opts.now ?? (() => new Date());
+    this.serviceRange = parseServiceCidr(opts.serviceCidr);
   }
 
   strategy(r: ResourceInfo): KindStrategy {
@@ -177,6 +182,12 @@ export class Registry {
   // ---- create -------------------------------------------------------------------------
 
   async create(r: ResourceInfo, ns: string | undefined, input: KObject, opts: WriteOptions = {}): Promise<KObject> {
+    // Allocating writes go one at a time, from reading what is taken to storing the result.
+    if (isService(r)) return this.#serviceLock.run(() => this.#create(r, ns, input, opts));
+    return this.#create(r, ns, input, opts);
+  }
+
+  async #create(r: ResourceInfo, ns: string | undefined, input: KObject, opts: WriteOptions): Promise<KObject> {
     const obj = this.#admitShape(r, ns, input, opts);
     const meta = obj.metadata;
     if (!meta.name && meta.generateName) meta.name = meta.generateName + randomSuffix();
@@ -193,6 +204,7 @@ export class Registry {
     strategy.prepareForCreate?.(obj);
     this.#validate(r, obj, strategy.validate?.(obj) ?? []);
     recordManagedFields({ r, old: undefined, updated: obj, manager: opts.fieldManager, now: this.#timestamp(), subresource: undefined });
+    if (isService(r)) await this.#allocateService(r, obj, undefined);
     if (opts.dryRun) {
       if (await this.store.get(storageKey(r, ns, meta.name!))) throw alreadyExists(r, meta.name!);
       return obj;
@@ -240,6 +252,14 @@ export class Registry {
     if (errors.length) throw invalid(r.kind, r.group, obj.metadata.name ?? obj.metadata.generateName ?? '', errors);
   }
 
+  /** Cluster IP and node ports of a Service being written, against every other stored Service. */
+  async #allocateService(r: ResourceInfo, obj: KObject, old: KObject | undefined): Promise<void> {
+    const { namespace, name } = obj.metadata;
+    const { items } = await this.listFromCache(r, undefined, {});
+    const others = items.map((c) => c.obj).filter((o) => o.metadata.namespace !== namespace || o.metadata.name !== name);
+    this.#validate(r, obj, allocateServiceAddresses(obj, old, others, this.serviceRange));
+  }
+
   /** PriorityClasses for the Priority admission step of pod creation. */
   readonly #priorityClasses: PriorityClassSource = {
     get: (name) => this.tryGet(PRIORITY_CLASSES, undefined, name),
@@ -282,6 +302,15 @@ export class Registry {
     mutate: (current: KObject) => KObject | Promise<KObject>,
     opts: WriteOptions = {}, pinned = false,
   ): Promise<KObject> {
+    if (isService(r) && !opts.subresource) return this.#serviceLock.run(() => this.#guaranteedUpdate(r, ns, name, mutate, opts, pinned));
+    return this.#guaranteedUpdate(r, ns, name, mutate, opts, pinned);
+  }
+
+  async #guaranteedUpdate(
+    r: ResourceInfo, ns: string | undefined, name: string,
+    mutate: (current: KObject) => KObject | Promise<KObject>,
+    opts: WriteOptions, pinned: boolean,
+  ): Promise<KObject> {
     const key = storageKey(r, ns, name);
     for (let attempt = 0; ; attempt++) {
       const kv = await this.store.get(key);
@@ -290,6 +319,7 @@ export class Registry {
       const next = await mutate(structuredClone(current));
       const obj = opts.fieldValidation && opts.fieldValidation !== 'Ignore' ? this.#admitShape(r, ns, next, opts) : normalise(r, ns, next);
       const result = this.#prepareUpdate(r, current, obj, opts);
+      if (isService(r) && !opts.subresource) await this.#allocateService(r, result, current);
       if (jsonEqual(stripRV(result), stripRV(current))) return current; // no-op: no new revision
       if (opts.dryRun) return result;
       try {
@@ -438,6 +468,7 @@ export class Registry {
 
 const NAMESPACES = lookupResource('', 'v1', 'namespaces')!;
 const PRIORITY_CLASSES = lookupResource('scheduling.k8s.io', 'v1', 'priorityclasses')!;
+const isService = (r: ResourceInfo): boolean => r.group === '' && r.kind === 'Service';
 
 function normalise(r: ResourceInfo, ns: string | undefined, obj: KObject): KObject {
   obj.apiVersion = groupVersion(r);

@@ -1,0 +1,40 @@
+// The `kubernetes` Service in `default` and its Endpoints, as kube-apiserver keeps them:
+// the first address of the service CIDR, port 443 (https) to the API server's own address
+// and port. Written at every start, so a server that came back on another port is found.
+import type { InProcessClient } from '../client/inprocess.ts';
+import type { KObject } from '../api/object.ts';
+import { kubernetesServiceIP, type ServiceRange } from '../apiserver/registry/service-ips.ts';
+
+export async function ensureKubernetesService(client: InProcessClient, opts: { range: ServiceRange; host: string; port: number }): Promise<void> {
+  const services = client.resource('', 'v1', 'services');
+  const endpoints = client.resource('', 'v1', 'endpoints');
+  const ports = [{ name: 'https', protocol: 'TCP', port: 443, targetPort: opts.port }];
+  const labels = { component: 'apiserver', provider: 'kubernetes' };
+  const svc = await services.tryGet('default', 'kubernetes');
+  if (!svc) {
+    const ip = kubernetesServiceIP(opts.range);
+    await ignoreConflict(services.create({
+      apiVersion: 'v1', kind: 'Service', metadata: { name: 'kubernetes', namespace: 'default', labels },
+      spec: { type: 'ClusterIP', clusterIP: ip, clusterIPs: [ip], ports, sessionAffinity: 'None' },
+    }));
+  } else if (JSON.stringify((svc.spec as { ports?: unknown }).ports) !== JSON.stringify(ports)) {
+    await services.mutate('default', 'kubernetes', (o: KObject) => ({ ...o, spec: { ...(o.spec as object), ports } }));
+  }
+  const subsets = [{ addresses: [{ ip: opts.host }], ports: [{ name: 'https', port: opts.port, protocol: 'TCP' }] }];
+  const ep = await endpoints.tryGet('default', 'kubernetes');
+  if (!ep) {
+    await ignoreConflict(endpoints.create({
+      apiVersion: 'v1', kind: 'Endpoints', metadata: { name: 'kubernetes', namespace: 'default', labels: { 'endpointslice.kubernetes.io/skip-mirror': 'true' } }, subsets,
+    } as KObject));
+  } else if (JSON.stringify(ep.subsets) !== JSON.stringify(subsets)) {
+    await endpoints.mutate('default', 'kubernetes', (o: KObject) => ({ ...o, subsets }));
+  }
+}
+
+async function ignoreConflict(p: Promise<unknown>): Promise<void> {
+  try {
+    await p;
+  } catch (err) {
+    if ((err as { code?: number }).code !== 409) throw err;
+  }
+}
