@@ -18,7 +18,7 @@ export async function ensureKubernetesService(client: InProcessClient, opts: { r
       spec: { type: 'ClusterIP', clusterIP: ip, clusterIPs: [ip], ports, sessionAffinity: 'None' },
     }));
   } else if (JSON.stringify((svc.spec as { ports?: unknown }).ports) !== JSON.stringify(ports)) {
-    await services.mutate('default', 'kubernetes', (o: KObject) => ({ ...o, spec: { ...(o.spec as object), ports } }));
+    await services.patch('default', 'kubernetes', 'merge', { spec: { ports } });
   }
   const subsets = [{ addresses: [{ ip: opts.host }], ports: [{ name: 'https', port: opts.port, protocol: 'TCP' }] }];
   const ep = await endpoints.tryGet('default', 'kubernetes');
@@ -27,7 +27,7 @@ export async function ensureKubernetesService(client: InProcessClient, opts: { r
       apiVersion: 'v1', kind: 'Endpoints', metadata: { name: 'kubernetes', namespace: 'default', labels: { 'endpointslice.kubernetes.io/skip-mirror': 'true' } }, subsets,
     } as KObject));
   } else if (JSON.stringify(ep.subsets) !== JSON.stringify(subsets)) {
-    await endpoints.mutate('default', 'kubernetes', (o: KObject) => ({ ...o, subsets }));
+    await endpoints.patch('default', 'kubernetes', 'merge', { subsets });
   }
 }
 
