@@ -71,8 +71,10 @@ test('a node lost during a rollout goes NotReady, its pods are evicted after tol
   // No heartbeat for the grace period (10 s here): Ready Unknown, shown as NotReady, tainted.
   const node = await eventually(async () => {
     const n = JSON.parse(await s.kubectlOk(['get', 'node', 'lost-0', '-o', 'json']));
-    return n.status.conditions.find((c: any) => c.type === 'Ready')?.status === 'Unknown' ? n : undefined;
-  }, 60_000, 'lost-0 Ready=Unknown');
+    // The condition and the taints are separate writes: wait for both.
+    const unknown = n.status.conditions.find((c: any) => c.type === 'Ready')?.status === 'Unknown';
+    return unknown && (n.spec.taints ?? []).length >= 2 ? n : undefined;
+  }, 60_000, 'lost-0 Ready=Unknown and tainted');
   const noticedAfter = Date.now() - stoppedAt;
   assert.ok(noticedAfter >= 7_000, `not before the grace period (${noticedAfter} ms)`);
   const ready = node.status.conditions.find((c: any) => c.type === 'Ready');
