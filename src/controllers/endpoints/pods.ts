@@ -4,12 +4,8 @@
 import type { KObject } from '../../api/object.ts';
 import { byNamespace, type IndexFunc } from '../../client/cache.ts';
 import type { Informer } from '../../client/informer.ts';
-
-type Json = Record<string, unknown>;
-
-const obj = (v: unknown): Json => (typeof v === 'object' && v !== null && !Array.isArray(v) ? v as Json : {});
-const objs = (v: unknown): Json[] => (Array.isArray(v) ? v.filter((x): x is Json => typeof x === 'object' && x !== null && !Array.isArray(x)) : []);
-const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+import { obj, objs, str, type Json } from '../../api/kinds/access.ts';
+import { selectorMatches as labelSelectorMatches } from '../../api/validation/index.ts';
 
 /** Index name both controllers put on the shared pod and service informers. */
 export const NAMESPACE_INDEX = 'skiff.endpoints/namespace';
@@ -31,9 +27,9 @@ export function serviceSelector(svc: KObject): Record<string, string> | undefine
   return entries.length ? Object.fromEntries(entries) : undefined;
 }
 
+/** A Service selector is a plain label map: every label must match. */
 export function selectorMatches(selector: Record<string, string>, labels: Record<string, string> | undefined): boolean {
-  for (const [k, v] of Object.entries(selector)) if (labels?.[k] !== v) return false;
-  return true;
+  return labelSelectorMatches({ matchLabels: selector }, labels);
 }
 
 export function servicePorts(svc: KObject): ServicePort[] {
