@@ -10,6 +10,7 @@ import type { WatchEvent, Watcher } from '../../store/types.ts';
 import { CompactedError } from '../../store/types.ts';
 import { gone, type Status } from '../errors.ts';
 import type { CachedObject, CacheFilter } from '../watchcache/index.ts';
+import { filteredEventType } from '../watchcache/resource-cache.ts';
 import { decode } from './codec.ts';
 import type { ListQuery, Registry } from './registry.ts';
 import { parseRV } from './registry.ts';
@@ -106,14 +107,11 @@ function watchStore(
 
 function translate(ev: WatchEvent, matches: (o: KObject) => boolean): ApiWatchEvent | undefined {
   const obj = decode(ev.kv);
-  if (ev.type === 'create') return matches(obj) ? { type: 'ADDED', object: obj } : undefined;
-  if (ev.type === 'delete') return matches(obj) ? { type: 'DELETED', object: obj } : undefined;
-  const now = matches(obj);
-  const before = ev.prev ? matches(decode(ev.prev)) : false;
-  if (now && before) return { type: 'MODIFIED', object: obj };
-  if (now) return { type: 'ADDED', object: obj };
-  if (before) return { type: 'DELETED', object: obj };
-  return undefined;
+  const type = ev.type === 'create' ? 'ADDED' : ev.type === 'delete' ? 'DELETED' : 'MODIFIED';
+  const now = type !== 'DELETED' && matches(obj);
+  const before = type === 'DELETED' ? matches(obj) : type === 'MODIFIED' && ev.prev ? matches(decode(ev.prev)) : false;
+  const seen = filteredEventType(type, now, before);
+  return seen && { type: seen, object: obj };
 }
 
 export function bookmark(r: ResourceInfo, revision: number, initialEventsEnd = false): KObject {

@@ -38,6 +38,18 @@ export interface CacheWatchHandlers {
   onEnd(reason: 'closed' | 'too-old' | 'error'): void;
 }
 
+/**
+ * What a filtered watcher sees of a change (as the API server reports it): an object that
+ * stops matching is DELETED for it, one that starts matching ADDED, and a delete is seen
+ * only if the last state matched. `now` is false for deletes; `before` is the last state's
+ * match for deletes and false for creates.
+ */
+export function filteredEventType(type: CacheEventType, now: boolean, before: boolean): CacheEventType | undefined {
+  if (type === 'DELETED') return before ? 'DELETED' : undefined;
+  if (now) return before ? 'MODIFIED' : 'ADDED';
+  return before ? 'DELETED' : undefined;
+}
+
 /** How many recent events a watch may resume from without going to the store. */
 const DEFAULT_WINDOW = 4096;
 
@@ -125,10 +137,8 @@ export class ResourceCache {
     if (ev.revision <= w.from || !ev.cur.key.startsWith(w.filter.prefix)) return;
     const now = ev.type !== 'DELETED' && w.filter.matches(ev.cur.obj);
     const before = ev.type === 'ADDED' ? false : ev.type === 'DELETED' ? w.filter.matches(ev.cur.obj) : ev.prev ? w.filter.matches(ev.prev.obj) : false;
-    if (ev.type === 'DELETED') { if (before) w.handlers.onEvent('DELETED', ev.cur); return; }
-    if (now && before) w.handlers.onEvent('MODIFIED', ev.cur);
-    else if (now) w.handlers.onEvent('ADDED', ev.cur);
-    else if (before) w.handlers.onEvent('DELETED', ev.cur);
+    const type = filteredEventType(ev.type, now, before);
+    if (type) w.handlers.onEvent(type, ev.cur);
   }
 
   /** Resolves once the cache has seen `revision` (a consistent read after a write). */
