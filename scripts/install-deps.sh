@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs what Skiff needs on a fresh Debian machine: build tools for the SQLite addon
-# (apt, as root), then the npm dependencies (npm ci, skipped when node_modules already
+# and the node agent's runtime (containerd, runc, CNI plugins, iptables; busybox-static
+# and libc6-dev for the images the agent builds itself) from apt, as root, then the npm dependencies (npm ci, skipped when node_modules already
 # matches package-lock.json), then bundles the CLI into dist/ (scripts/build.ts; about
 # a second) so `skiff` starts without transpiling.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(ca-certificates g++ make python3)
+packages=(ca-certificates g++ make python3 libc6-dev containerd runc containernetworking-plugins iptables iproute2 busybox-static)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
