@@ -5,13 +5,18 @@ import type { ResourceInfo, Subresource } from '../api/scheme.ts';
 import { RESOURCES, groupVersion, groupVersions } from '../api/scheme.ts';
 
 /** Subresources this server implements (discovery lists only those). */
-export const SERVED_SUBRESOURCES = new Set<Subresource>(['status', 'scale', 'binding', 'finalize']);
+export const SERVED_SUBRESOURCES = new Set<Subresource>(['status', 'scale', 'binding', 'finalize', 'log', 'exec', 'attach', 'portforward']);
 
 const SUBRESOURCE_SHAPE: Partial<Record<Subresource, { kind: { group: string; version: string; kind: string } | null; verbs: string[] }>> = {
   status: { kind: null, verbs: ['get', 'patch', 'update'] },
   scale: { kind: { group: 'autoscaling', version: 'v1', kind: 'Scale' }, verbs: ['get', 'patch', 'update'] },
   binding: { kind: { group: '', version: 'v1', kind: 'Binding' }, verbs: ['create'] },
   finalize: { kind: null, verbs: ['update'] },
+  // As kube-apiserver lists them: log is read with get; the streams are "connect" (get or create).
+  log: { kind: null, verbs: ['get'] },
+  exec: { kind: { group: '', version: 'v1', kind: 'PodExecOptions' }, verbs: ['create', 'get'] },
+  attach: { kind: { group: '', version: 'v1', kind: 'PodAttachOptions' }, verbs: ['create', 'get'] },
+  portforward: { kind: { group: '', version: 'v1', kind: 'PodPortForwardOptions' }, verbs: ['create', 'get'] },
 };
 
 function served(r: ResourceInfo): Subresource[] {

@@ -3,6 +3,7 @@
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { openapiV3DocumentBytes, openapiV3Index } from '../api/openapi/index.ts';
 import { ApiError, internalError, methodNotAllowed, unauthorized } from './errors.ts';
 import { negotiate } from './http/negotiate.ts';
@@ -10,6 +11,7 @@ import { send, sendError, sendRaw } from './http/respond.ts';
 import { aggregatedContentType, aggregatedDiscovery, apiGroupFor, apiGroupList, apiResourceList, apiVersions } from './discovery.ts';
 import { notFoundPath, parseResourcePath } from './request-info.ts';
 import { handleResource } from './handlers/resource.ts';
+import { handlePodStreamUpgrade, isPodStreamRequest, refuseUpgrade, type KubeletClientConfig } from './handlers/pod-streams.ts';
 import type { Registry } from './registry/registry.ts';
 import type { UserInfo } from './authn/types.ts';
 import type { Logger } from '../util/log.ts';
@@ -27,6 +29,11 @@ export interface ApiServerOptions {
   log: Logger;
   skiffVersion: string;
   bookmarkIntervalMs?: number;
+  /**
+   * The client certificate presented to node agents for pods/log, exec, attach and
+   * portforward (any certificate the cluster CA signed for client auth; the admin one for now).
+   */
+  kubeletClient?: KubeletClientConfig;
 }
 
 export interface ApiServer {
@@ -45,6 +52,14 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   }, (req, res) => {
     handle(opts, req, res).catch((err) => fail(opts, req, res, err));
   });
+  // Connection upgrades (exec, attach, port-forward) arrive here, not as requests.
+  const upgraded = new Set<Duplex>(); // closeAllConnections does not reach upgraded sockets
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    upgraded.add(socket);
+    socket.on('close', () => upgraded.delete(socket));
+    socket.on('error', () => socket.destroy());
+    handleUpgrade(opts, req, socket, head).catch((err) => failUpgrade(opts, req, socket, err));
+  });
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 70_000;
   server.requestTimeout = 0; // watches are long-lived
@@ -60,6 +75,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     close: () => new Promise<void>((resolve) => {
       server.close(() => resolve());
       server.closeAllConnections();
+      for (const socket of upgraded) socket.destroy();
     }),
   };
 }
@@ -74,6 +90,26 @@ function fail(opts: ApiServerOptions, req: IncomingMessage, res: ServerResponse,
   }
   if (res.headersSent) { res.end(); return; }
   sendError(res, apiErr);
+}
+
+function failUpgrade(opts: ApiServerOptions, req: IncomingMessage, socket: Duplex, err: unknown): void {
+  if (!(err instanceof ApiError)) {
+    opts.log.error('upgrade request failed', { method: req.method, url: req.url, error: (err as Error)?.stack ?? String(err) });
+  }
+  refuseUpgrade(socket, err instanceof ApiError ? err : internalError((err as Error)?.message ?? String(err)));
+}
+
+/** An upgrade request: authenticated like any other, then only the pod streams may upgrade. */
+async function handleUpgrade(opts: ApiServerOptions, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+  const url = new URL(req.url ?? '/', 'https://localhost');
+  const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
+  const user = opts.authenticate(req);
+  if (!user) throw unauthorized();
+  const info = parseResourcePath(req.method ?? 'GET', path, false);
+  if (!info || !isPodStreamRequest(info) || !info.namespace) {
+    throw new ApiError(400, 'BadRequest', `the server does not support upgrading the connection for ${path}`);
+  }
+  await handlePodStreamUpgrade({ req, socket, head, info, query: url.searchParams, registry: opts.registry, kubeletClient: opts.kubeletClient });
 }
 
 async function handle(opts: ApiServerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -107,7 +143,7 @@ async function handle(opts: ApiServerOptions, req: IncomingMessage, res: ServerR
     if (!['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'].includes(method)) throw methodNotAllowed();
     return handleResource({
       req, res, query: url.searchParams, info, registry: opts.registry, warnings: [],
-      bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 30_000,
+      bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 30_000, kubeletClient: opts.kubeletClient,
     });
   }
   const parts = path.split('/').filter(Boolean);

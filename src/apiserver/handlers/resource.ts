@@ -18,6 +18,7 @@ import { serveWatch } from './watch.ts';
 import { patchResource } from './patch.ts';
 import { getScale, updateScale } from './scale.ts';
 import { bindPod } from './binding.ts';
+import { handlePodStream, isPodStreamRequest, type KubeletClientConfig } from './pod-streams.ts';
 
 export interface HandlerContext {
   req: IncomingMessage;
@@ -28,6 +29,8 @@ export interface HandlerContext {
   /** Warnings to send back as `Warning: 299 - "..."` headers. */
   warnings: string[];
   bookmarkIntervalMs: number;
+  /** The client certificate for node agents (pods/log, exec, attach, portforward). */
+  kubeletClient?: KubeletClientConfig;
 }
 
 export async function handleResource(ctx: HandlerContext): Promise<void> {
@@ -42,6 +45,7 @@ export async function handleResource(ctx: HandlerContext): Promise<void> {
   if (r.namespaced && !info.namespace && (info.verb === 'create' || info.name !== undefined)) {
     throw new ApiError(404, 'NotFound', 'the server could not find the requested resource', {});
   }
+  if (isPodStreamRequest(info)) return handlePodStream(ctx);
   const verbOk = info.subresource ? true : r.verbs.includes(info.verb);
   if (!verbOk) throw methodNotAllowed();
   checkKnownParams(info.verb, ctx.query);
