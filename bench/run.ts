@@ -4,6 +4,7 @@ const benches: Record<string, () => Promise<{ run(args: string[]): Promise<void>
   api: () => import('./api.ts'),
   scheduler: () => import('./scheduler.ts'),
   sim: () => import('./sim.ts'),
+  'pod-startup': () => import('./pod-startup.ts'),
 };
 
 const [name, ...args] = process.argv.slice(2);

@@ -17,6 +17,9 @@ const HELP = `usage: skiff server [flags]
   --cluster-dns IP            cluster DNS address (default 10.43.0.10)
   --tls-san NAME              extra name or IP for the serving certificate (repeatable)
   --disable-agent             do not run a node agent on this machine
+  --node-ip IP                this node's address (default: the first non-loopback IPv4)
+  --kubelet-port PORT         the agent's log/exec server (default 10250; 0 picks a free one)
+  --private-registry FILE     registries.yaml: mirrors and plain-HTTP registries (default DIR/registries.yaml)
   --node-monitor-grace-period D  how long a node may miss heartbeats before it is NotReady (default 40s)
   --log-level LEVEL           debug, info, warn (default), error`;
 
@@ -35,6 +38,9 @@ export function parseServerFlags(args: string[]): ServerConfig | 'help' {
       'cluster-dns': { type: 'string' },
       'tls-san': { type: 'string', multiple: true },
       'disable-agent': { type: 'boolean' },
+      'node-ip': { type: 'string' },
+      'kubelet-port': { type: 'string' },
+      'private-registry': { type: 'string' },
       'node-monitor-grace-period': { type: 'string' },
       'log-level': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -56,10 +62,19 @@ export function parseServerFlags(args: string[]): ServerConfig | 'help' {
     serviceCidr: values['service-cidr'] ?? '10.43.0.0/16',
     clusterDns: values['cluster-dns'] ?? '10.43.0.10',
     disableAgent: values['disable-agent'] ?? false,
+    nodeIP: values['node-ip'],
+    kubeletPort: parsePort('--kubelet-port', values['kubelet-port'] ?? '10250'),
+    privateRegistry: values['private-registry'],
     tlsSans: values['tls-san'] ?? [],
     nodeMonitorGracePeriodMs: parseDuration('--node-monitor-grace-period', values['node-monitor-grace-period'] ?? '40s'),
     logLevel: level,
   };
+}
+
+export function parsePort(flag: string, text: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n > 65535) throw new Error(`${flag}: invalid port ${text}`);
+  return n;
 }
 
 /** Go-style durations as Kubernetes flags take them: 40s, 2m, 1m30s, 500ms. */
@@ -76,6 +91,12 @@ export async function serverCommand(args: string[]): Promise<number> {
   const started = performance.now();
   const server = await runServer(config);
   console.log(`skiff server ready at ${server.url} in ${Math.round(performance.now() - started)} ms; export KUBECONFIG=${server.kubeconfigPath}`);
+  if (!config.disableAgent) {
+    // The API is up and answering; the local node joins it like any other agent would.
+    server.startAgent((line) => console.log(`skiff agent: ${line}`)).catch((err) => {
+      console.error(`skiff agent: not started: ${(err as Error).message}`);
+    });
+  }
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once('SIGINT', stop);

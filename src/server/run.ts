@@ -17,6 +17,8 @@ import { ControllerManager } from '../controllers/manager.ts';
 import { builtInControllers } from '../controllers/index.ts';
 import { createLogger, type Level } from '../util/log.ts';
 import { SKIFF_VERSION } from '../version.ts';
+import { runAgent, type RunningAgent } from '../agent/agent.ts';
+import { loadRegistries } from '../agent/containerd/registries-file.ts';
 
 export interface ServerConfig {
   dataDir: string;
@@ -29,6 +31,9 @@ export interface ServerConfig {
   serviceCidr: string;
   clusterDns: string;
   disableAgent: boolean;
+  nodeIP?: string;
+  kubeletPort?: number;
+  privateRegistry?: string;
   tlsSans: string[];
   logLevel: Level;
   /** Heartbeats a node may miss before the node lifecycle controller marks it NotReady. */
@@ -45,6 +50,8 @@ export interface RunningServer {
   tokenPath: string;
   registry: Registry;
   client: InProcessClient;
+  /** Runs this machine's node agent against the server (what --disable-agent turns off). */
+  startAgent(progress?: (line: string) => void): Promise<RunningAgent>;
   stop(): Promise<void>;
 }
 
@@ -71,6 +78,8 @@ export async function runServer(config: ServerConfig): Promise<RunningServer> {
       authenticate: createAuthenticator({ caCertPem: creds.caCertPem, tokens }),
       host: config.bindAddress, port: config.httpsListenPort,
       ready: () => ready, log: log.child('apiserver'), skiffVersion: SKIFF_VERSION,
+      // Node agents accept any client certificate the cluster CA signed; the admin one for now.
+      kubeletClient: { certPem: creds.adminCertPem, keyPem: creds.adminKeyPem },
     });
   } catch (err) {
     await store.close();
@@ -90,10 +99,21 @@ export async function runServer(config: ServerConfig): Promise<RunningServer> {
   await controllers.start();
   ready = true;
 
+  let agent: Promise<RunningAgent> | undefined;
   return {
     url: urlFor(api.port), kubeconfigPath: creds.kubeconfigPath, tokenPath: creds.tokenPath, registry, client,
+    startAgent(progress) {
+      agent ??= runAgent({
+        server: urlFor(api.port), token: creds.joinToken, caPem: creds.caCertPem, dataDir: config.dataDir,
+        nodeName: config.nodeName, nodeIP: config.nodeIP, kubeletPort: config.kubeletPort ?? 10250,
+        registries: loadRegistries(config.privateRegistry ?? path.join(config.dataDir, 'registries.yaml'), !!config.privateRegistry),
+        log: log.child('agent'), progress,
+      });
+      return agent;
+    },
     async stop() {
       ready = false;
+      if (agent) await agent.then((a) => a.stop(), () => {});
       controllers.stop();
       compactor?.stop();
       await api.close();

@@ -1,7 +1,7 @@
 // Starts a real `skiff server` (the CLI, as a user runs it) on a free port with a
 // temporary data dir, and gives tests kubectl and plain HTTPS access to it.
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import https from 'node:https';
@@ -21,7 +21,47 @@ export interface TestServer {
   /** Like kubectl() but throws with stderr on a non-zero exit. */
   kubectlOk(args: string[], opts?: { input?: string; timeoutMs?: number }): Promise<string>;
   request(method: string, path: string, opts?: RequestOptions): Promise<HttpResult>;
+  /** With an agent: the node's name. */
+  nodeName?: string;
+  /** Everything the server printed on stdout so far. */
+  output(): string;
+  /** Stops the server; with an agent and a temporary data dir, `skiff killall` cleans up its pods too. */
   stop(signal?: NodeJS.Signals): Promise<void>;
+  /** `skiff killall --data-dir` for this server's agent. */
+  killall(): Promise<void>;
+}
+
+export interface StartServerOptions {
+  dataDir?: string;
+  args?: string[];
+  /** Run the node agent (containerd) too; off by default, as most tests need only the API. */
+  agent?: boolean;
+  /** With agent: the pod network (default a /16 of 10.100-249.x.x picked per process, so parallel test servers do not collide). */
+  clusterCidr?: string;
+}
+
+let cidrSeq = 0;
+/** A /16 for one test server's pods, unlikely to be used by another test process at the same time. */
+export function testClusterCidr(): string {
+  return `10.${100 + ((process.pid * 7 + cidrSeq++ * 13) % 150)}.0.0/16`;
+}
+
+/** Runs the CLI (`skiff ...`) to completion. */
+export function skiff(args: string[], timeoutMs = 60_000): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [path.join(ROOT, 'bin/skiff.js'), ...args], { timeout: timeoutMs }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof (err as any).code === 'number' ? (err as any).code : 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+/** Why agent tests cannot run here, or undefined when they can. */
+export function agentUnavailable(): string | undefined {
+  if (process.getuid?.() !== 0) return 'needs root (containerd, runc and CNI run pods)';
+  for (const bin of ['/usr/bin/containerd', '/usr/sbin/runc', '/usr/lib/cni/bridge']) {
+    if (!existsSync(bin)) return `${bin} is missing: apt-get install containerd runc containernetworking-plugins`;
+  }
+  return undefined;
 }
 
 export interface RequestOptions {
@@ -41,9 +81,12 @@ export interface HttpResult {
   json: any;
 }
 
-export async function startServer(opts: { dataDir?: string; args?: string[] } = {}): Promise<TestServer> {
+export async function startServer(opts: StartServerOptions = {}): Promise<TestServer> {
   const dataDir = opts.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'skiff-test-'));
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin/skiff.js'), 'server', '--data-dir', dataDir, '--https-listen-port', '0', ...(opts.args ?? [])], {
+  const extra = opts.agent
+    ? ['--kubelet-port', '0', '--cluster-cidr', opts.clusterCidr ?? testClusterCidr(), '--node-name', `node-${path.basename(dataDir).toLowerCase().replace(/[^a-z0-9-]/g, '')}`]
+    : ['--disable-agent'];
+  const child = spawn(process.execPath, [path.join(ROOT, 'bin/skiff.js'), 'server', '--data-dir', dataDir, '--https-listen-port', '0', ...extra, ...(opts.args ?? [])], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -58,6 +101,21 @@ export async function startServer(opts: { dataDir?: string; args?: string[] } = 
     });
     child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`server exited with ${code}:\n${output}\n${errors}`)); });
   });
+  let nodeName: string | undefined;
+  if (opts.agent) {
+    nodeName = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`agent did not become ready in 60 s:\n${output}\n${errors}`)), 60_000);
+      const check = () => {
+        const m = output.match(/skiff agent: node (\S+) ready/);
+        if (m) { clearTimeout(timer); resolve(m[1]); }
+        const failed = errors.match(/skiff agent: not started: .*/);
+        if (failed) { clearTimeout(timer); reject(new Error(failed[0])); }
+      };
+      check();
+      child.stdout!.on('data', check);
+      child.stderr!.on('data', check);
+    });
+  }
   const kubeconfig = path.join(dataDir, 'kubeconfig.yaml');
   const kc = YAML.parse(readFileSync(kubeconfig, 'utf8'));
   const ca = Buffer.from(kc.clusters[0].cluster['certificate-authority-data'], 'base64');
@@ -76,8 +134,13 @@ export async function startServer(opts: { dataDir?: string; args?: string[] } = 
     if (o.input !== undefined) p.stdin!.end(o.input); else p.stdin!.end();
   });
 
+  const killall = async () => {
+    const r = await skiff(['killall', '--data-dir', dataDir]);
+    if (r.code !== 0) throw new Error(`skiff killall failed (${r.code}): ${r.stderr}${r.stdout}`);
+  };
   const server: TestServer = {
-    url, dataDir, kubeconfig, process: child, kubectl,
+    url, dataDir, kubeconfig, process: child, kubectl, nodeName, killall,
+    output: () => output,
     async kubectlOk(args, o) {
       const r = await kubectl(args, o);
       if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed (${r.code}):\n${r.stderr}${r.stdout}`);
@@ -114,6 +177,7 @@ export async function startServer(opts: { dataDir?: string; args?: string[] } = 
         child.kill(signal);
         await once(child, 'exit');
       }
+      if (opts.agent && !opts.dataDir) await killall();
       if (!opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };

@@ -166,12 +166,12 @@ test('suspend deletes active pods without counting failures; resume starts them 
     let job = await bed.until(async () => {
       const cur = await jobs.get('default', 'pause');
       return cond(cur, 'Suspended') && (await podsOf(bed, 'pause')).length === 0 && (cur.status as Json).active === 0 && cur;
-    }, 5000, 'suspended');
+    }, 15000, 'suspended');
     assert.equal((job.status as Json).failed, 0);
     const again = await jobs.get('default', 'pause');
     (again.spec as Json).suspend = false;
     await jobs.update(again);
-    await bed.until(async () => live(await podsOf(bed, 'pause')).length === 2, 5000, 'resumed');
+    await bed.until(async () => live(await podsOf(bed, 'pause')).length === 2, 15000, 'resumed');
     job = await bed.until(async () => { const cur = await jobs.get('default', 'pause'); return !cond(cur, 'Suspended') && cur; });
     assert.equal(((job.status as Json).conditions as Json[]).find((c) => c.type === 'Suspended')?.reason, 'JobResumed');
   } finally {

@@ -1,0 +1,134 @@
+// The node agent, assembled in dependency order: the built-in images, containerd (a child
+// process we own), the Node and its heartbeat, the kubelet server for logs/exec, the pod
+// CIDR → CNI config, then the pod manager. `stop()` stops the agent and containerd but
+// leaves the pods running; `skiff killall` is what tears everything down.
+import { mkdirSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { HttpClient } from '../client/http.ts';
+import type { ApiClient } from '../client/types.ts';
+import { ClientEventRecorder } from '../controllers/events.ts';
+import { createLogger, type Logger } from '../util/log.ts';
+import { Containerd } from './containerd/process.ts';
+import type { RegistriesConfig } from './containerd/config.ts';
+import { ensureBuiltinImages, PAUSE_IMAGE } from './images/builtin.ts';
+import { NodeHeartbeat } from './node/heartbeat.ts';
+import { pickNodeIP, readMachine } from './node/machine.ts';
+import { capacityOf } from './node/node-status.ts';
+import { podDeps } from './pods/deps.ts';
+import { PodManager } from './pods/manager.ts';
+import { ProbeManager } from './probes/manager.ts';
+import { startKubeletServer, ensureAgentServingCert, type KubeletServer } from './server/index.ts';
+
+export interface AgentConfig {
+  server: string;
+  token: string;
+  caPem: string;
+  dataDir: string;
+  nodeName: string;
+  nodeIP?: string;
+  /** 0 picks a free port (tests); default 10250. */
+  kubeletPort: number;
+  /** Where the kubelet server listens (default 0.0.0.0). */
+  kubeletHost?: string;
+  registries?: RegistriesConfig;
+  labels?: Record<string, string>;
+  log?: Logger;
+  /** Progress lines for the operator ("starting containerd"...). */
+  progress?: (line: string) => void;
+}
+
+export interface RunningAgent {
+  nodeName: string;
+  kubeletPort: number;
+  containerd: Containerd;
+  pods: PodManager;
+  stop(): Promise<void>;
+}
+
+export function agentDirOf(dataDir: string): string {
+  return path.join(dataDir, 'agent');
+}
+
+export async function runAgent(config: AgentConfig): Promise<RunningAgent> {
+  const log = config.log ?? createLogger({ component: 'agent' });
+  const say = config.progress ?? (() => {});
+  if (process.getuid?.() !== 0) throw new Error('the node agent runs containers and needs root; run as root, or pass --disable-agent to run the server alone');
+  const agentDir = agentDirOf(config.dataDir);
+  const imagesDir = path.join(agentDir, 'images');
+  mkdirSync(imagesDir, { recursive: true, mode: 0o700 });
+
+  const t0 = performance.now();
+  const builtin = await ensureBuiltinImages(path.join(agentDir, 'builtin-images'), { log: (l) => log.info(l) });
+  say(`images ready in ${Math.round(performance.now() - t0)} ms`);
+
+  const containerd = new Containerd({ agentDir, pauseImage: PAUSE_IMAGE, registries: config.registries, logger: log });
+  containerd.on('exited', (e) => log.warn('containerd exited; restarting it', { code: e.code, signal: e.signal }));
+  containerd.on('started', (e) => { if (e.restarts) log.warn('containerd restarted', { restarts: e.restarts }); });
+  await containerd.start();
+  say(`containerd ready in ${Math.round(performance.now() - t0)} ms`);
+  const dropped = readdirSync(imagesDir).filter((f) => /\.(tar|oci|tgz|tar\.gz)$/.test(f)).map((f) => path.join(imagesDir, f));
+  await containerd.importImages([...builtin.map((b) => ({ file: b.file, name: b.name, digest: b.digest })), ...dropped]);
+  const cri = containerd.client();
+  const version = await cri.version();
+
+  const client: ApiClient & { close?: () => void } = new HttpClient({ server: config.server, ca: config.caPem, token: config.token, fieldManager: 'skiff-agent', userAgent: `skiff-agent/${config.nodeName}` });
+  const machine = readMachine(agentDir);
+  const nodeIP = pickNodeIP(config.nodeIP);
+  const events = new ClientEventRecorder(client.resource('', 'v1', 'events'), { component: 'kubelet', host: config.nodeName }, log);
+
+  let pods: PodManager | undefined;
+  const probes = new ProbeManager({
+    onResult: (e) => {
+      const unhealthy = e.result === 'failure' && (e.probe === 'liveness' || e.probe === 'startup') ? e.containerName : undefined;
+      pods?.notify(e.podUid, unhealthy);
+    },
+    onAttempt: (e) => pods?.eventFor(e.podUid, 'Warning', e.reason, e.message),
+  });
+  const deps = podDeps({ client, cri, agentDir, nodeName: config.nodeName, nodeIP, allocatable: capacityOf(machine).allocatable, probes, log });
+  pods = new PodManager({
+    client, cri, nodeName: config.nodeName, nodeIP, logRoot: path.join(agentDir, 'logs'), cgroupRoot: containerd.names.cgroupParent,
+    nodeMemoryBytes: machine.memoryBytes, deps, events, log: log.child('pods'),
+  });
+
+  const cert = await ensureAgentServingCert(path.join(agentDir, 'tls'), config.nodeName, [nodeIP, '127.0.0.1']);
+  const kubelet: KubeletServer = await startKubeletServer({
+    host: config.kubeletHost ?? '0.0.0.0', port: config.kubeletPort, tls: { certPem: cert.certPem, keyPem: cert.keyPem },
+    clientCaPem: config.caPem, backend: pods, log: log.child('server'),
+  });
+
+  const heartbeat = new NodeHeartbeat({
+    client, dataDir: agentDir, log: log.child('node'),
+    identity: { name: config.nodeName, nodeIP, kubeletPort: kubelet.port, machine, runtimeVersion: `containerd://${version.runtimeVersion}`, labels: config.labels },
+    runtimeHealth: async () => {
+      try {
+        const st = await cri.status();
+        const bad = (st.status?.conditions ?? []).filter((c) => !c.status);
+        return bad.length ? { ready: false, message: bad.map((c) => `${c.type}=false reason:${c.reason} message:${c.message}`).join('; ') } : { ready: true };
+      } catch (err) {
+        return { ready: false, message: `container runtime is down: ${(err as Error).message}` };
+      }
+    },
+    onPodCidr: (cidr) => {
+      if (containerd.setPodCidr(cidr)) log.info('pod network configured', { podCIDR: cidr });
+      void heartbeat.updateStatus(true).catch(() => {});
+    },
+  });
+  await heartbeat.start();
+  await heartbeat.waitForPodCidr();
+  await heartbeat.updateStatus(true);
+  await pods.start();
+  say(`node ${config.nodeName} ready in ${Math.round(performance.now() - t0)} ms`);
+
+  return {
+    nodeName: config.nodeName, kubeletPort: kubelet.port, containerd, pods,
+    async stop() {
+      heartbeat.stop();
+      pods!.stop();
+      probes.stop();
+      await kubelet.close();
+      (client as { close?: () => void }).close?.();
+      await containerd.stop();
+      cri.close();
+    },
+  };
+}

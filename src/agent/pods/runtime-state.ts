@@ -1,0 +1,94 @@
+// Reads what runs in containerd back through CRI as RtSandbox/RtContainer, grouped by pod
+// UID (from the labels we put on everything we create). Exited containers never change,
+// so their full status is fetched once and remembered.
+import type { CriClient } from '../cri/client.ts';
+import { nanosToMs } from '../cri/client.ts';
+import type { ContainerStatus } from '../cri/types.ts';
+import { LABEL_CONTAINER_KIND, LABEL_CONTAINER_NAME, LABEL_POD_NAME, LABEL_POD_NAMESPACE, LABEL_POD_UID } from './cri-config.ts';
+import type { RtContainer, RtSandbox, RtState } from './types.ts';
+
+export interface PodRuntime {
+  sandboxes: RtSandbox[];
+  containers: RtContainer[];
+}
+
+const STATE: Record<string, RtState> = {
+  CONTAINER_CREATED: 'created', CONTAINER_RUNNING: 'running', CONTAINER_EXITED: 'exited', CONTAINER_UNKNOWN: 'unknown',
+};
+
+export class RuntimeState {
+  readonly #cri: CriClient;
+  /** Statuses by container id and state: a running container's start time and an exited one's end are final, so each is fetched once. */
+  readonly #known = new Map<string, ContainerStatus>();
+  #byUid = new Map<string, PodRuntime>();
+
+  constructor(cri: CriClient) {
+    this.#cri = cri;
+  }
+
+  get(uid: string): PodRuntime {
+    return this.#byUid.get(uid) ?? { sandboxes: [], containers: [] };
+  }
+
+  uids(): string[] {
+    return [...this.#byUid.keys()];
+  }
+
+  /** Lists everything again; returns the UIDs whose runtime state changed since the last relist. */
+  async relist(): Promise<Set<string>> {
+    const [sandboxes, containers] = await Promise.all([this.#cri.listPodSandbox(), this.#cri.listContainers()]);
+    const next = new Map<string, PodRuntime>();
+    const at = (uid: string) => { let p = next.get(uid); if (!p) next.set(uid, p = { sandboxes: [], containers: [] }); return p; };
+    for (const s of sandboxes) {
+      const uid = s.labels[LABEL_POD_UID];
+      if (!uid) continue; // not ours
+      let ips: string[] = [];
+      if (s.state === 'SANDBOX_READY') {
+        const st = await this.#cri.podSandboxStatus(s.id).catch(() => undefined);
+        const net = st?.status.network;
+        if (net?.ip) ips = [net.ip, ...net.additionalIps.map((a) => a.ip)];
+      }
+      at(uid).sandboxes.push({
+        id: s.id, uid, name: s.labels[LABEL_POD_NAME] ?? s.metadata?.name ?? '', namespace: s.labels[LABEL_POD_NAMESPACE] ?? s.metadata?.namespace ?? '',
+        attempt: s.metadata?.attempt ?? 0, ready: s.state === 'SANDBOX_READY', createdAt: nanosToMs(s.createdAt), ips,
+      });
+    }
+    const live = new Set<string>();
+    for (const c of containers) {
+      const uid = c.labels[LABEL_POD_UID];
+      if (!uid) continue;
+      live.add(c.id);
+      const rc: RtContainer = {
+        id: c.id, sandboxId: c.podSandboxId, uid, name: c.labels[LABEL_CONTAINER_NAME] ?? c.metadata?.name ?? '',
+        kind: c.labels[LABEL_CONTAINER_KIND] === 'init' ? 'init' : 'regular', attempt: c.metadata?.attempt ?? 0,
+        state: STATE[c.state] ?? 'unknown', createdAt: nanosToMs(c.createdAt), image: c.image?.image, imageRef: c.imageRef,
+      };
+      if (rc.state === 'exited' || rc.state === 'running') {
+        let st = this.#known.get(c.id);
+        if (!st || st.state !== c.state) {
+          st = (await this.#cri.containerStatus(c.id).catch(() => undefined))?.status;
+          if (st) this.#known.set(c.id, st);
+        }
+        if (st) {
+          rc.state = STATE[st.state] ?? rc.state;
+          rc.startedAt = nanosToMs(st.startedAt) || undefined;
+          rc.finishedAt = nanosToMs(st.finishedAt) || undefined;
+          rc.exitCode = st.exitCode;
+          rc.reason = st.reason || undefined;
+          rc.message = st.message || undefined;
+          rc.logPath = st.logPath || undefined;
+        }
+      }
+      at(uid).containers.push(rc);
+    }
+    for (const id of this.#known.keys()) if (!live.has(id)) this.#known.delete(id);
+
+    const changed = new Set<string>();
+    const sig = (p: PodRuntime | undefined) => JSON.stringify(p ? [p.sandboxes.map((s) => [s.id, s.ready, s.ips]), p.containers.map((c) => [c.id, c.state, c.exitCode])] : null);
+    for (const uid of new Set([...next.keys(), ...this.#byUid.keys()])) {
+      if (sig(next.get(uid)) !== sig(this.#byUid.get(uid))) changed.add(uid);
+    }
+    this.#byUid = next;
+    return changed;
+  }
+}
