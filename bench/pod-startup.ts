@@ -4,6 +4,7 @@
 // (default 30; --quick 5), plus the agent's idle RSS. Reference in the same run: the
 // floor containerd itself takes (RunPodSandbox + CreateContainer + StartContainer
 // through CRI, measured by the agent's own CRI client on the same containerd).
+// SKIFF_BENCH_STDERR=1 shows the server's and agent's stderr as it comes.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -30,7 +31,7 @@ function startProcess(args: string[], readyLine: RegExp, what: string): Promise<
     const t = setTimeout(() => reject(new Error(`${what} not ready in 60 s:\n${out}`)), 60_000);
     const on = (d: Buffer) => { out += d; const m = out.match(readyLine); if (m) { clearTimeout(t); resolve({ child, match: m }); } };
     child.stdout!.on('data', on);
-    child.stderr!.on('data', (d) => { out += d; });
+    child.stderr!.on('data', (d) => { out += d; if (process.env.SKIFF_BENCH_STDERR) process.stderr.write(d); });
     child.once('exit', (code) => { clearTimeout(t); reject(new Error(`${what} exited with ${code}:\n${out}`)); });
   });
 }

@@ -20,6 +20,8 @@ export class RuntimeState {
   readonly #cri: CriClient;
   /** Statuses by container id and state: a running container's start time and an exited one's end are final, so each is fetched once. */
   readonly #known = new Map<string, ContainerStatus>();
+  /** A sandbox's IPs by id: they never change once it is ready. */
+  readonly #ips = new Map<string, string[]>();
   #byUid = new Map<string, PodRuntime>();
 
   constructor(cri: CriClient) {
@@ -34,25 +36,49 @@ export class RuntimeState {
     return [...this.#byUid.keys()];
   }
 
-  /** Lists everything again; returns the UIDs whose runtime state changed since the last relist. */
-  async relist(): Promise<Set<string>> {
+  #current?: Promise<Set<string>>;
+  #next?: Promise<Set<string>>;
+
+  /**
+   * Lists everything again; returns the UIDs whose runtime state changed since the last
+   * relist. Relists run one at a time, and a caller always gets one that started after
+   * its call: an older listing finishing late must never overwrite a newer one (a
+   * container just created would seem to be missing, and be created twice).
+   */
+  relist(): Promise<Set<string>> {
+    if (!this.#current) {
+      this.#current = this.#relist().finally(() => { this.#current = undefined; });
+      return this.#current;
+    }
+    // One queued relist serves everyone who asked while the current one ran.
+    this.#next ??= this.#current.catch(() => {}).then(() => {
+      this.#next = undefined;
+      return this.relist();
+    });
+    return this.#next;
+  }
+
+  async #relist(): Promise<Set<string>> {
     const [sandboxes, containers] = await Promise.all([this.#cri.listPodSandbox(), this.#cri.listContainers()]);
     const next = new Map<string, PodRuntime>();
     const at = (uid: string) => { let p = next.get(uid); if (!p) next.set(uid, p = { sandboxes: [], containers: [] }); return p; };
     for (const s of sandboxes) {
       const uid = s.labels[LABEL_POD_UID];
       if (!uid) continue; // not ours
-      let ips: string[] = [];
-      if (s.state === 'SANDBOX_READY') {
+      let ips = this.#ips.get(s.id) ?? [];
+      if (s.state === 'SANDBOX_READY' && !this.#ips.has(s.id)) {
         const st = await this.#cri.podSandboxStatus(s.id).catch(() => undefined);
         const net = st?.status.network;
         if (net?.ip) ips = [net.ip, ...net.additionalIps.map((a) => a.ip)];
+        if (st) this.#ips.set(s.id, ips);
       }
       at(uid).sandboxes.push({
         id: s.id, uid, name: s.labels[LABEL_POD_NAME] ?? s.metadata?.name ?? '', namespace: s.labels[LABEL_POD_NAMESPACE] ?? s.metadata?.namespace ?? '',
         attempt: s.metadata?.attempt ?? 0, ready: s.state === 'SANDBOX_READY', createdAt: nanosToMs(s.createdAt), ips,
       });
     }
+    const sandboxIds = new Set(sandboxes.map((x) => x.id));
+    for (const id of this.#ips.keys()) if (!sandboxIds.has(id)) this.#ips.delete(id);
     const live = new Set<string>();
     for (const c of containers) {
       const uid = c.labels[LABEL_POD_UID];

@@ -19,7 +19,7 @@ import type { Informer } from '../../client/informer.ts';
 import { WorkQueue } from '../../client/workqueue.ts';
 import { isNotFound, type ResourceInterface } from '../../client/types.ts';
 import type { EventRecorder } from '../events.ts';
-import type { Controller, ControllerContext } from '../types.ts';
+import { logSyncError, type Controller, type ControllerContext } from '../types.ts';
 import { POD_INDEXERS, claimPods } from '../history/claim.ts';
 import { writeStatus } from '../history/status.ts';
 import { byAge, isFinished, isPodAvailable, isPodReady, isTerminating, msUntilAvailable, podPhase } from '../history/pods.ts';
@@ -96,7 +96,7 @@ export class DaemonSetController implements Controller {
     this.#expectations = new Expectations(ctx.now);
     this.#queue = new WorkQueue((key) => this.sync(key), {
       concurrency: this.#opts.concurrency ?? 2,
-      onError: (key, err) => ctx.log.warn('daemonset sync failed', { daemonset: key, error: String(err) }),
+      onError: logSyncError(ctx.log, 'daemonset sync failed', 'daemonset'),
     });
     this.#daemonSets = ctx.informers.informer('apps', 'v1', 'daemonsets');
     this.#pods = ctx.informers.informer('', 'v1', 'pods', { indexers: POD_INDEXERS });

@@ -12,7 +12,7 @@ import type { IndexFunc } from '../../client/cache.ts';
 import type { Informer } from '../../client/informer.ts';
 import { isNotFound, type ResourceInterface } from '../../client/types.ts';
 import { WorkQueue } from '../../client/workqueue.ts';
-import type { Controller, ControllerContext } from '../types.ts';
+import { logSyncError, type Controller, type ControllerContext } from '../types.ts';
 import {
   NAMESPACE_INDEX, namespaceIndex, podChangeMatters, selectedPods, serviceSelector, servicesForPodChange,
 } from '../endpoints/pods.ts';
@@ -66,7 +66,7 @@ export class EndpointSliceController implements Controller {
     const log = ctx.log;
     const queue = this.#queue = new WorkQueue((key) => this.sync(key), {
       concurrency: this.#workers,
-      onError: (key, err) => log.warn('endpointslice sync failed', { service: key, error: String(err) }),
+      onError: logSyncError(log, 'endpointslice sync failed', 'service'),
     });
     const serviceKey = (o: KObject): string => `${o.metadata.namespace}/${o.metadata.name}`;
     const sliceEvent = (slice: KObject, deleted: boolean): void => {

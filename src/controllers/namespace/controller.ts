@@ -1,5 +1,6 @@
 // Namespace deletion: once a namespace has a deletionTimestamp, delete everything in it,
 // then remove the "kubernetes" finalizer from spec.finalizers so the namespace itself goes.
+import { logSyncError } from '../types.ts';
 import type { KObject } from '../../api/object.ts';
 import { RESOURCES, lookupResource } from '../../api/scheme.ts';
 import type { Registry } from '../../apiserver/registry/registry.ts';
@@ -20,7 +21,7 @@ export class NamespaceController {
   constructor(registry: Registry, log: Logger) {
     this.#registry = registry;
     this.#log = log;
-    this.#queue = new WorkQueue((name) => this.sync(name), { onError: (key, err) => log.warn('namespace sync failed', { namespace: key, error: String(err) }) });
+    this.#queue = new WorkQueue((name) => this.sync(name), { onError: logSyncError(log, 'namespace sync failed', 'namespace') });
   }
 
   async start(): Promise<void> {

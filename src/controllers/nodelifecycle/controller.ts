@@ -19,7 +19,7 @@ import type { Informer } from '../../client/informer.ts';
 import { isConflict, isNotFound, type ResourceInterface } from '../../client/types.ts';
 import { WorkQueue } from '../../client/workqueue.ts';
 import type { EventRecorder } from '../events.ts';
-import type { Controller, ControllerContext } from '../types.ts';
+import { logSyncError, type Controller, type ControllerContext } from '../types.ts';
 import { evictionDeadline, taintsOf, tolerationsOf, withConditionTaints, type Taint } from './taints.ts';
 
 export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
@@ -90,7 +90,7 @@ export class NodeLifecycleController implements Controller {
     const pods = this.#pods = ctx.informers.informer('', 'v1', 'pods', { indexers: { [NODE_INDEX]: podsByNode } });
     const queue = this.#queue = new WorkQueue((name) => this.sync(name), {
       concurrency: this.#workers,
-      onError: (name, err) => ctx.log.warn('node lifecycle sync failed', { node: name, error: String(err) }),
+      onError: logSyncError(ctx.log, 'node lifecycle sync failed', 'node'),
     });
     // A pod matters to us only on a node that is tainted NoExecute or not Ready.
     const podNode = (pod: KObject): void => {

@@ -5,7 +5,7 @@ import type { KObject } from '../../api/object.ts';
 import type { Informer } from '../../client/informer.ts';
 import { isAlreadyExists, isNotFound, type ResourceInterface } from '../../client/types.ts';
 import { WorkQueue } from '../../client/workqueue.ts';
-import type { Controller, ControllerContext } from '../types.ts';
+import { logSyncError, type Controller, type ControllerContext } from '../types.ts';
 
 export const DEFAULT_SERVICE_ACCOUNT = 'default';
 
@@ -34,7 +34,7 @@ export class ServiceAccountController implements Controller {
     const namespaces = this.#namespaces = ctx.informers.informer('', 'v1', 'namespaces');
     const accounts = this.#accounts = ctx.informers.informer('', 'v1', 'serviceaccounts');
     const queue = this.#queue = new WorkQueue((ns) => this.sync(ns), {
-      onError: (ns, err) => ctx.log.warn('serviceaccount sync failed', { namespace: ns, error: String(err) }),
+      onError: logSyncError(ctx.log, 'serviceaccount sync failed', 'namespace'),
     });
     this.#unsubscribe.push(
       namespaces.addEventHandler({
