@@ -138,6 +138,44 @@ test('exit codes and reasons: Never → Failed with the exit code, OnFailure cra
   assert.equal((await s.kubectlOk(['logs', 'crash', '--previous'])).trim(), 'boom');
 });
 
+test('a bad command: RunContainerError then CrashLoopBackOff; the termination message is reported', { skip }, async () => {
+  await apply(`apiVersion: v1
+kind: Pod
+metadata: {name: badcmd}
+spec:
+  containers:
+  - {name: main, image: ${IMAGE}, command: [/no/such/program]}
+`);
+  const p = await waitPod('badcmd', (x) => ['RunContainerError', 'CrashLoopBackOff'].includes(x.status?.containerStatuses?.[0]?.state?.waiting?.reason), 'RunContainerError');
+  assert.match(JSON.stringify(p.status.containerStatuses[0].state), /no such file|not found/i);
+  const events = await s.kubectlOk(['get', 'events', '--field-selector', 'involvedObject.name=badcmd']);
+  assert.match(events, /Failed/);
+
+  await apply(podYaml('goodbye', 'printf "bye now" > /dev/termination-log; exit 4', '  restartPolicy: Never\n'));
+  const g = await waitPod('goodbye', (x) => x.status?.phase === 'Failed', 'Failed');
+  assert.equal(g.status.containerStatuses[0].state.terminated.message, 'bye now');
+});
+
+test('hostNetwork pods use the node address; hostPort maps a node port to the pod', { skip }, async () => {
+  await apply(podYaml('hostnet', 'trap "exit 0" TERM; while true; do sleep 1; done', '  hostNetwork: true\n'));
+  await apply(`apiVersion: v1
+kind: Pod
+metadata: {name: hostport}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: main
+    image: ${IMAGE}
+    command: [sh, -c, 'mkdir -p /www && echo via-hostport > /www/index.html && exec httpd -f -p 8080 -h /www']
+    ports: [{containerPort: 8080, hostPort: 31888}]
+`);
+  const hn = await waitPod('hostnet', running, 'running');
+  assert.equal(hn.status.podIP, hn.status.hostIP);
+  const hp = await waitPod('hostport', running, 'running');
+  const res = await eventually(async () => get(`http://${hp.status.hostIP}:31888/`).catch(() => undefined), 10_000, 'hostPort answering');
+  assert.equal(res.body.trim(), 'via-hostport');
+});
+
 test('init containers run in order before the app, sharing an emptyDir', { skip }, async () => {
   await apply(`apiVersion: v1
 kind: Pod

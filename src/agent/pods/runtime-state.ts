@@ -4,7 +4,8 @@
 import type { CriClient } from '../cri/client.ts';
 import { nanosToMs } from '../cri/client.ts';
 import type { ContainerStatus } from '../cri/types.ts';
-import { LABEL_CONTAINER_KIND, LABEL_CONTAINER_NAME, LABEL_POD_NAME, LABEL_POD_NAMESPACE, LABEL_POD_UID } from './cri-config.ts';
+import { readFileSync } from 'node:fs';
+import { ANNOTATION_TERMINATION_MESSAGE_PATH, LABEL_CONTAINER_KIND, LABEL_CONTAINER_NAME, LABEL_POD_NAME, LABEL_POD_NAMESPACE, LABEL_POD_UID } from './cri-config.ts';
 import type { RtContainer, RtSandbox, RtState } from './types.ts';
 
 export interface PodRuntime {
@@ -103,6 +104,7 @@ export class RuntimeState {
           rc.reason = st.reason || undefined;
           rc.message = st.message || undefined;
           rc.logPath = st.logPath || undefined;
+          if (rc.state === 'exited' && !rc.message) rc.message = terminationMessage(st);
         }
       }
       at(uid).containers.push(rc);
@@ -116,5 +118,18 @@ export class RuntimeState {
     }
     this.#byUid = next;
     return changed;
+  }
+}
+
+/** What the container wrote to its terminationMessagePath (the file we mounted there), up to 4 KiB as the kubelet reads. */
+function terminationMessage(st: ContainerStatus): string | undefined {
+  const where = st.annotations[ANNOTATION_TERMINATION_MESSAGE_PATH];
+  const mount = where ? st.mounts.find((m) => m.containerPath === where) : undefined;
+  if (!mount) return undefined;
+  try {
+    const text = readFileSync(mount.hostPath).subarray(0, 4096).toString('utf8');
+    return text || undefined;
+  } catch {
+    return undefined;
   }
 }
