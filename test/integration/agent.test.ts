@@ -156,6 +156,13 @@ spec:
   assert.equal(g.status.containerStatuses[0].state.terminated.message, 'bye now');
 });
 
+test('activeDeadlineSeconds fails the pod with DeadlineExceeded and stops it', { skip }, async () => {
+  await apply(podYaml('deadline', 'trap "exit 0" TERM; while true; do sleep 1; done', '  activeDeadlineSeconds: 2\n'));
+  const p = await waitPod('deadline', (x) => x.status?.phase === 'Failed', 'Failed', 20_000);
+  assert.equal(p.status.reason, 'DeadlineExceeded');
+  await waitPod('deadline', (x) => x.status.containerStatuses?.[0]?.state?.terminated, 'container stopped', 15_000);
+});
+
 test('hostNetwork pods use the node address; hostPort maps a node port to the pod', { skip }, async () => {
   await apply(podYaml('hostnet', 'trap "exit 0" TERM; while true; do sleep 1; done', '  hostNetwork: true\n'));
   await apply(`apiVersion: v1

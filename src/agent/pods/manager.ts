@@ -16,7 +16,9 @@ import type { Mount, PodSandboxConfig } from '../cri/types.ts';
 import type { PodVolumeMap } from '../volumes/index.ts';
 import { mergePodStatus } from '../sim/lifecycle.ts';
 import type { ContainerRef, PodStreamBackend, StreamFlags } from '../server/types.ts';
+import { defaultPullPolicy } from '../../api/kinds/pod-spec-defaults.ts';
 import { RestartBackoff } from './backoff.ts';
+import { credentialsFor, goDuration, kubeletRpcError, podPullSecrets } from './pull-secrets.ts';
 import { containerConfig, sandboxConfig, ANNOTATION_GRACE } from './cri-config.ts';
 import { RuntimeState } from './runtime-state.ts';
 import { buildPodStatus, instancesOf } from './status.ts';
@@ -202,10 +204,23 @@ export class PodManager implements PodStreamBackend {
       await this.#stopPod(pod, st, 0);
       return;
     }
-    await this.#advance(pod, st);
+    this.#checkDeadline(pod, st);
+    if (st.failed) await this.#stopPod(pod, st, Number(spec(pod).terminationGracePeriodSeconds ?? 30));
+    else await this.#advance(pod, st);
     await this.#writeStatus(pod, st);
     const newPhase = JSON.parse(st.written ?? '{}').phase;
     if (newPhase === 'Succeeded' || newPhase === 'Failed') await this.#stopPod(pod, st, 0);
+  }
+
+  /** activeDeadlineSeconds, counted from the pod's start on this node, as the kubelet does. */
+  #checkDeadline(pod: KObject, st: PodState): void {
+    const deadline = spec(pod).activeDeadlineSeconds;
+    const start = Date.parse(String((pod.status as Json | undefined)?.startTime ?? ''));
+    if (typeof deadline !== 'number' || !Number.isFinite(start) || st.failed) return;
+    const left = start + deadline * 1000 - Date.now();
+    if (left > 0) { this.#queue.addAfter(st.key, left + 50); return; }
+    st.failed = { reason: 'DeadlineExceeded', message: `Pod was active on the node longer than the specified deadline` };
+    this.#o.events.event(pod, 'Normal', 'DeadlineExceeded', 'Pod was active on the node longer than the specified deadline');
   }
 
   /** One step towards the spec: sandbox, then init containers in order, then containers. */
@@ -215,6 +230,11 @@ export class PodManager implements PodStreamBackend {
     let sandbox = newest(rt.sandboxes);
     if (!sandbox || !sandbox.ready) {
       if (st.failed) return;
+      // Under restartPolicy Never a pod whose sandbox died after its containers ran is not
+      // started again (the kubelet's computePodActions): it ends as its containers did.
+      if (sandbox && (s.restartPolicy ?? 'Always') === 'Never' && rt.containers.some((c) => c.sandboxId === sandbox!.id)) {
+        if (!rt.containers.some((c) => c.sandboxId === sandbox!.id && c.state !== 'exited')) return;
+      }
       sandbox = await this.#createSandbox(pod, st, sandbox);
       if (!sandbox) return;
       rt = this.#rt.get(st.uid);
@@ -393,44 +413,85 @@ export class PodManager implements PodStreamBackend {
     await this.#refresh();
   }
 
-  /** The image for a container per its imagePullPolicy, pulled if needed; undefined (and a waiting reason) if not there. */
+  /**
+   * The image for a container per its imagePullPolicy, pulled if needed (with the pod's
+   * imagePullSecrets); undefined (and a waiting reason) if not there. Events and messages
+   * are the kubelet's (pkg/kubelet/images/image_manager.go).
+   */
   async #ensureImage(pod: KObject, st: PodState, c: Json): Promise<string | undefined> {
     const cri = this.#o.cri;
+    const events = this.#o.events;
     const image = String(c.image);
-    const policy = c.imagePullPolicy ?? (/:latest$|^[^:@]*(\/[^:@]*)?$/.test(image.split('/').pop() ?? '') && !image.includes('@') ? 'Always' : 'IfNotPresent');
-    const present = policy === 'Always' ? undefined : (await cri.imageStatus(image)).image;
-    if (present) return image;
-    if (policy === 'Never') {
-      const message = `Container image "${image}" is not present with pull policy of Never`;
-      if (st.waiting.get(c.name)?.reason !== 'ErrImageNeverPull') this.#o.events.event(pod, 'Warning', 'ErrImageNeverPull', message);
-      st.waiting.set(c.name, { reason: 'ErrImageNeverPull', message });
-      this.#queue.addAfter(st.key, 10_000);
-      return undefined;
+    // The API server defaults imagePullPolicy; this is only for objects that skipped it.
+    const policy = c.imagePullPolicy ?? defaultPullPolicy(image);
+    if (policy !== 'Always') {
+      if ((await cri.imageStatus(image)).image) {
+        events.event(pod, 'Normal', 'Pulled', `Container image "${image}" already present on machine`);
+        return image;
+      }
+      if (policy === 'Never') {
+        const message = `Container image "${image}" is not present with pull policy of Never`;
+        if (st.waiting.get(c.name)?.reason !== 'ErrImageNeverPull') {
+          events.event(pod, 'Warning', 'ErrImageNeverPull', message);
+          events.event(pod, 'Warning', 'Failed', 'Error: ErrImageNeverPull');
+        }
+        st.waiting.set(c.name, { reason: 'ErrImageNeverPull', message });
+        this.#queue.addAfter(st.key, 10_000);
+        return undefined;
+      }
     }
-    const key = `${st.uid}/${c.name}/pull`;
-    const prev = st.waiting.get(c.name);
-    if (prev?.reason === 'ErrImagePull' || prev?.reason === 'ImagePullBackOff') {
-      const wait = this.#pulls.remaining(key, (prev as Waiting & { at?: number }).at ?? 0, Date.now());
+    // Backoff per pod and image, as the kubelet keys it.
+    const key = `${st.uid}/pull/${image}`;
+    const prev = st.waiting.get(c.name) as (Waiting & { at?: number; pullError?: string }) | undefined;
+    if ((prev?.reason === 'ErrImagePull' || prev?.reason === 'ImagePullBackOff') && prev.pullError !== undefined) {
+      const wait = this.#pulls.remaining(key, prev.at ?? 0, Date.now());
       if (wait > 0) {
-        st.waiting.set(c.name, { ...prev, reason: 'ImagePullBackOff', message: `Back-off pulling image "${image}"` });
+        const backOff = `Back-off pulling image "${image}"`;
+        if (prev.reason !== 'ImagePullBackOff') {
+          events.event(pod, 'Normal', 'BackOff', backOff);
+          events.event(pod, 'Warning', 'Failed', 'Error: ImagePullBackOff');
+        }
+        st.waiting.set(c.name, { ...prev, reason: 'ImagePullBackOff', message: `${backOff}: ErrImagePull: ${prev.pullError}` } as Waiting);
         this.#queue.addAfter(st.key, wait + 50);
         return undefined;
       }
     }
-    this.#o.events.event(pod, 'Normal', 'Pulling', `Pulling image "${image}"`);
+    const ns = pod.metadata.namespace ?? 'default';
+    const { secrets, missing } = await podPullSecrets(pod, (n, name) => this.#o.client.resource('', 'v1', 'secrets').tryGet(n, name));
+    if (missing.length) {
+      events.event(pod, 'Warning', 'FailedToRetrieveImagePullSecret',
+        `Unable to retrieve some image pull secrets (${missing.join(', ')}); attempting to pull the image may not succeed.`);
+    }
+    const creds = credentialsFor(image, secrets);
+    events.event(pod, 'Normal', 'Pulling', `Pulling image "${image}"`);
     const t0 = Date.now();
-    try {
-      await cri.pullImage(image, undefined, this.#sandboxConfig(pod, 0));
-    } catch (err) {
-      const message = `failed to pull and unpack image "${image}": ${(err as Error).message}`;
-      this.#o.events.event(pod, 'Warning', 'Failed', `Failed to pull image "${image}": ${(err as Error).message}`);
+    let pullError: unknown;
+    // Like the kubelet: each matching credential in turn, anonymous when none matches.
+    for (const auth of creds.length ? creds.map((x) => x.auth) : [undefined]) {
+      try {
+        await cri.pullImage(image, auth, this.#sandboxConfig(pod, 0));
+        pullError = undefined;
+        break;
+      } catch (err) {
+        pullError ??= err;
+        if (creds.length > 1) this.#log.info('pull with a credential failed', { pod: `${ns}/${pod.metadata.name}`, image, error: (err as Error).message });
+      }
+    }
+    if (pullError !== undefined) {
+      const message = kubeletRpcError(pullError);
+      events.event(pod, 'Warning', 'Failed', `Failed to pull image "${image}": ${message}`);
+      events.event(pod, 'Warning', 'Failed', 'Error: ErrImagePull');
       this.#pulls.retried(key, Date.now());
-      st.waiting.set(c.name, { reason: 'ErrImagePull', message, at: Date.now() } as Waiting);
-      this.#queue.addAfter(st.key, this.#pulls.delay(key) + 50);
+      st.waiting.set(c.name, { reason: 'ErrImagePull', message, at: Date.now(), pullError: message } as Waiting);
+      // The next sync (soon) shows ImagePullBackOff; the pull is retried when the backoff ends.
+      this.#queue.addAfter(st.key, 1_000);
       return undefined;
     }
     this.#pulls.forget(key);
-    this.#o.events.event(pod, 'Normal', 'Pulled', `Successfully pulled image "${image}" in ${Date.now() - t0}ms`);
+    const ms = Date.now() - t0;
+    const size = await cri.imageStatus(image).then((r) => r.image?.size, () => undefined);
+    events.event(pod, 'Normal', 'Pulled',
+      `Successfully pulled image "${image}" in ${goDuration(ms)} (${goDuration(ms)} including waiting).${size !== undefined ? ` Image size: ${size} bytes.` : ''}`);
     return image;
   }
 

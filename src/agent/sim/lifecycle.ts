@@ -203,6 +203,9 @@ export function mergePodStatus(old: unknown, ours: Json): Json {
   }
   const merged: Json = { ...prev, ...ours, conditions: [...(ours.conditions as Json[]), ...kept] };
   // Once terminal, the reason/message of a former phase do not apply.
-  if (ours.phase !== prev.phase) { delete merged.reason; delete merged.message; }
+  if (ours.phase !== prev.phase) {
+    if (!('reason' in ours)) delete merged.reason;
+    if (!('message' in ours)) delete merged.message;
+  }
   return merged;
 }
