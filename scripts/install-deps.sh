@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs what Skiff needs on a fresh Debian machine: build tools for the SQLite addon
 # and the node agent's runtime (containerd, runc, CNI plugins, iptables; busybox-static
-# and libc6-dev for the images the agent builds itself) from apt, as root, then the npm dependencies (npm ci, skipped when node_modules already
+# and libc6-dev for the images the agent builds itself; docker-registry, a real OCI registry
+# the image tests run on 127.0.0.1) from apt, as root, then the npm dependencies (npm ci, skipped when node_modules already
 # matches package-lock.json), then bundles the CLI into dist/ (scripts/build.ts; about
 # a second) so `skiff` starts without transpiling.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(ca-certificates g++ make python3 libc6-dev containerd runc containernetworking-plugins iptables iproute2 busybox-static)
+packages=(ca-certificates g++ make python3 libc6-dev containerd runc containernetworking-plugins iptables iproute2 busybox-static docker-registry)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -20,6 +21,10 @@ if ((${#missing[@]})); then
   echo "skiff: installing ${missing[*]}" >&2
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
+  # The package enables a registry service on :5000; the tests run their own, so switch it off.
+  if [[ " ${missing[*]} " == *" docker-registry "* ]] && command -v systemctl >/dev/null 2>&1; then
+    systemctl disable --now docker-registry >/dev/null 2>&1 || true
+  fi
 fi
 
 if ! command -v node >/dev/null 2>&1; then

@@ -57,6 +57,15 @@ describe('containerd config', () => {
     assert.equal(h.get('_default/hosts.toml'), '\n[host."https://mirror.local"]\n  capabilities = ["pull", "resolve"]\n  skip_verify = true\n');
     assert.equal(h.get('secure.reg/hosts.toml'), 'server = "https://secure.reg"\nca = "/ca.pem"\n');
   });
+  it('an endpoint on the registry\'s own host is its server (plain HTTP); credentials alone give no hosts.toml', () => {
+    const h = renderRegistryHosts({
+      mirrors: { '127.0.0.1:5000': { endpoint: ['http://127.0.0.1:5000/'] }, 'reg.local:5000': { endpoint: ['http://m.local', 'http://reg.local:5000'] } },
+      configs: { '127.0.0.1:6000': { auth: { username: 'u', password: 'p' } } },
+    });
+    assert.equal(h.get('127.0.0.1:5000/hosts.toml'), 'server = "http://127.0.0.1:5000"\n');
+    assert.equal(h.get('reg.local:5000/hosts.toml'), 'server = "http://reg.local:5000"\n\n[host."http://m.local"]\n  capabilities = ["pull", "resolve"]\n');
+    assert.equal(h.has('127.0.0.1:6000/hosts.toml'), false);
+  });
   it('writes config.toml and replaces certs.d', () => {
     const dir = mkdtempSync('/tmp/skiff-cri-cfg-');
     try {

@@ -210,14 +210,21 @@ export function renderRegistryHosts(reg: RegistriesConfig | undefined): Map<stri
     if (tls.cert_file && tls.key_file) l.push(`  client = [[${tomlString(tls.cert_file)}, ${tomlString(tls.key_file)}]]`);
     return l;
   };
-  const hosts = new Set([...Object.keys(reg?.mirrors ?? {}), ...Object.keys(configs)]);
+  // A host with only credentials gets no hosts.toml (they go to config.toml): a hosts.toml
+  // would pin its scheme to https, while containerd talks plain HTTP to localhost by default.
+  const hosts = new Set([...Object.keys(reg?.mirrors ?? {}), ...Object.keys(configs).filter((h) => h === '*' || tlsLines(h).length)]);
   for (const host of hosts) {
     const dir = host === '*' ? '_default' : host;
     const lines: string[] = [];
-    if (host !== '*') lines.push(`server = ${tomlString(defaultServer(host))}`);
+    const endpoints = (reg?.mirrors?.[host]?.endpoint ?? []).map((e) => e.replace(/\/+$/, ''));
+    // An endpoint on the registry's own host is its default endpoint (as k3s treats it):
+    // "127.0.0.1:5000": [http://127.0.0.1:5000] means that registry speaks plain HTTP; it
+    // becomes `server` rather than a mirror tried before an https:// server.
+    const own = host === '*' ? undefined : endpoints.find((e) => hostOfEndpoint(e) === host && /^https?:\/\//.test(e) && !/^https?:\/\/[^/]+\/./.test(e));
+    if (host !== '*') lines.push(`server = ${tomlString(own ?? defaultServer(host))}`);
     if (host !== '*' && tlsLines(host).length) lines.push(...tlsLines(host).map((l) => l.trim()));
-    for (const endpoint of reg?.mirrors?.[host]?.endpoint ?? []) {
-      const ep = endpoint.replace(/\/+$/, '');
+    for (const ep of endpoints) {
+      if (ep === own) continue;
       lines.push('', `[host.${tomlString(ep)}]`, '  capabilities = ["pull", "resolve"]', ...tlsLines(hostOfEndpoint(ep)));
       const rewrite = reg?.mirrors?.[host]?.rewrite;
       if (rewrite && Object.keys(rewrite).length) {

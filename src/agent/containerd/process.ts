@@ -10,7 +10,9 @@
 // expect of a plain agent stop; `killall` (killall.ts) is what tears everything down.
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync, rmSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, mkdirSync, openSync, readFileSync, readSync, statSync, writeFileSync, rmSync } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
 import path from 'node:path';
 import { CriClient } from '../cri/client.ts';
 import { silentLogger, type Logger } from '../../util/log.ts';
@@ -54,6 +56,8 @@ export interface ImportResult {
   imported: boolean;
   names: string[];
   ms: number;
+  /** why a dropped archive (a bare path) could not be imported; it is skipped, not fatal */
+  error?: string;
 }
 
 interface ImportRecord {
@@ -97,6 +101,29 @@ export function runTool(cmd: string, args: string[], timeoutMs = 60_000): Promis
       else resolve({ stdout, stderr });
     });
   });
+}
+
+/** Like runTool, with `input` piped to the tool's stdin. */
+export function runToolWithInput(cmd: string, args: string[], input: Readable, timeoutMs = 60_000): Promise<{ stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(cmd, args, { timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`${cmd} ${args.join(' ')}: ${stderr.trim() || err.message}`));
+      else resolve({ stdout, stderr });
+    });
+    input.on('error', (err) => { child.kill(); reject(new Error(`${cmd} ${args.join(' ')}: reading the input: ${err.message}`)); });
+    child.stdin!.on('error', () => {}); // the tool may exit before reading everything; its exit status says why
+    input.pipe(child.stdin!);
+  });
+}
+
+function isGzip(file: string): boolean {
+  const fd = openSync(file, 'r');
+  try {
+    const b = Buffer.alloc(2);
+    return readSync(fd, b, 0, 2, 0) === 2 && b[0] === 0x1f && b[1] === 0x8b;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 export class Containerd extends EventEmitter<ContainerdEventMap> {
@@ -309,7 +336,21 @@ export class Containerd extends EventEmitter<ContainerdEventMap> {
         results.push({ file, imported: false, names: src.name ? [src.name] : rec!.names, ms: Date.now() - t0 });
         continue;
       }
-      const { stdout, stderr } = await runTool(ctr, [...base, 'images', 'import', '--all-platforms', file], 300_000);
+      let out: { stdout: string; stderr: string };
+      try {
+        // ctr reads plain tars only; a gzipped archive (.tar.gz, .tgz) is unpacked on the way in.
+        out = isGzip(file)
+          ? await runToolWithInput(ctr, [...base, 'images', 'import', '--all-platforms', '-'], createReadStream(file).pipe(createGunzip()), 300_000)
+          : await runTool(ctr, [...base, 'images', 'import', '--all-platforms', file], 300_000);
+      } catch (err) {
+        // A bad archive dropped by a user is reported and skipped (k3s does the same); ours must import.
+        if (src.name) throw err;
+        const error = (err as Error).message;
+        this.#log.error('image archive not imported', { file, error });
+        results.push({ file, imported: false, names: [], ms: Date.now() - t0, error });
+        continue;
+      }
+      const { stdout, stderr } = out;
       // "unpacking skiff.local/busybox:1 (sha256:…)...done"
       const names = [...`${stdout}\n${stderr}`.matchAll(/unpacking (\S+) \(sha256:[0-9a-f]+\)/g)].map((m) => m[1]!);
       record[file] = { size: st.size, mtimeMs: st.mtimeMs, names };

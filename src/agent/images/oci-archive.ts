@@ -90,21 +90,26 @@ export function validateImageName(name: string): void {
   }
 }
 
-export function buildOciArchive(spec: ImageSpec): OciArchive {
+/** The blobs of one image: its layers, config and manifest, with their digests. */
+export interface ImageBlobs {
+  name: string;
+  architecture: string;
+  layers: { digest: string; data: Buffer }[];
+  config: { digest: string; data: Buffer };
+  manifest: { digest: string; data: Buffer; mediaType: string };
+  diffIds: string[];
+}
+
+/** The image's layers (uncompressed tars), config and OCI manifest, as bytes. Deterministic. */
+export function buildImageBlobs(spec: ImageSpec): ImageBlobs {
   validateImageName(spec.name);
   const created = spec.created ?? DEFAULT_CREATED;
   const architecture = spec.architecture ?? ociArchitecture();
-  const blobs = new Map<string, Buffer>();
-  const addBlob = (data: Buffer): string => {
-    const digest = sha256(data);
-    blobs.set(digest, data);
-    return digest;
-  };
-
-  const layerDescs: Descriptor[] = spec.layers.map((entries) => {
-    const tar = createTar(entries);
-    return { mediaType: MEDIA_TYPE_LAYER, digest: addBlob(tar), size: tar.length };
+  const layers = spec.layers.map((entries) => {
+    const data = createTar(entries);
+    return { digest: sha256(data), data };
   });
+  const layerDescs: Descriptor[] = layers.map((l) => ({ mediaType: MEDIA_TYPE_LAYER, digest: l.digest, size: l.data.length }));
   const diffIds = layerDescs.map((d) => d.digest);
 
   const c = spec.config ?? {};
@@ -129,12 +134,32 @@ export function buildOciArchive(spec: ImageSpec): OciArchive {
       history: layerDescs.map(() => ({ created, created_by: 'skiff image builder' })),
     }),
   );
-  const configDesc: Descriptor = { mediaType: MEDIA_TYPE_CONFIG, digest: addBlob(configJson), size: configJson.length };
+  const configDesc: Descriptor = { mediaType: MEDIA_TYPE_CONFIG, digest: sha256(configJson), size: configJson.length };
 
   const manifestJson = Buffer.from(
     JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPE_MANIFEST, config: configDesc, layers: layerDescs }),
   );
-  const manifestDigest = addBlob(manifestJson);
+  return {
+    name: spec.name,
+    architecture,
+    layers,
+    config: { digest: configDesc.digest, data: configJson },
+    manifest: { digest: sha256(manifestJson), data: manifestJson, mediaType: MEDIA_TYPE_MANIFEST },
+    diffIds,
+  };
+}
+
+export function buildOciArchive(spec: ImageSpec): OciArchive {
+  const img = buildImageBlobs(spec);
+  const architecture = img.architecture;
+  const blobs = new Map<string, Buffer>();
+  for (const b of [...img.layers, img.config]) blobs.set(b.digest, b.data);
+  const manifestJson = img.manifest.data;
+  const manifestDigest = img.manifest.digest;
+  blobs.set(manifestDigest, manifestJson);
+  const configDesc = { digest: img.config.digest };
+  const layerDescs = img.layers.map((l) => ({ digest: l.digest }));
+  const diffIds = img.diffIds;
 
   const index = {
     schemaVersion: 2,
