@@ -3,6 +3,7 @@
 // a work queue; sync(key) is idempotent: it compares the pod's spec with what runs and
 // takes the next step (sandbox, init containers in order, containers, restarts with
 // backoff, termination), then writes the status if it changed.
+import path from 'node:path';
 import type { KObject } from '../../api/object.ts';
 import { objectKey } from '../../client/cache.ts';
 import { Informer } from '../../client/informer.ts';
@@ -329,8 +330,9 @@ export class PodManager implements PodStreamBackend {
       return undefined;
     }
     const config = this.#sandboxConfig(pod, old ? old.attempt + 1 : 0);
+    let id: string;
     try {
-      await cri.runPodSandbox(config);
+      id = await cri.runPodSandbox(config);
     } catch (err) {
       const message = (err as Error).message;
       this.#o.events.event(pod, 'Warning', 'FailedCreatePodSandBox', `Failed to create pod sandbox: ${message}`);
@@ -338,17 +340,27 @@ export class PodManager implements PodStreamBackend {
       this.#queue.addAfter(st.key, 5_000);
       return undefined;
     }
-    await this.#refresh();
-    return newest(this.#rt.get(st.uid).sandboxes);
+    // Known at once rather than at the next relist: the containers start without waiting.
+    const net = (await cri.podSandboxStatus(id)).status.network;
+    const sandbox: RtSandbox = {
+      id, uid: st.uid, name: pod.metadata.name!, namespace: pod.metadata.namespace ?? 'default', attempt: config.metadata.attempt ?? 0,
+      ready: true, createdAt: Date.now(), ips: net?.ip ? [net.ip, ...net.additionalIps.map((a) => a.ip)] : [],
+    };
+    this.#rt.noteSandbox(sandbox);
+    return sandbox;
   }
 
   #sandboxConfig(pod: KObject, attempt: number): PodSandboxConfig {
     const ns = pod.metadata.namespace ?? 'default';
     return sandboxConfig(pod, {
       attempt, nodeName: this.#o.nodeName, dns: this.#o.deps.dns(pod),
-      logDirectory: `${this.#o.logRoot}/${ns}_${pod.metadata.name}_${pod.metadata.uid}`,
+      logDirectory: this.#logDir(pod),
       cgroupParent: `${this.#o.cgroupRoot}/pod${pod.metadata.uid}`,
     });
+  }
+
+  #logDir(pod: KObject): string {
+    return path.join(this.#o.logRoot, `${pod.metadata.namespace ?? 'default'}_${pod.metadata.name}_${pod.metadata.uid}`);
   }
 
   async #refresh(): Promise<void> {
@@ -410,7 +422,10 @@ export class PodManager implements PodStreamBackend {
       }
     }
     if (kind === 'regular' || c.restartPolicy === 'Always') this.#o.deps.probes.addContainer(pod, c, id, podIP, startedAt);
-    await this.#refresh();
+    this.#rt.noteContainer({
+      id, sandboxId: sandbox.id, uid: st.uid, name: c.name, kind, attempt, state: 'running', createdAt: startedAt, startedAt,
+      image, logPath: path.join(this.#logDir(pod), config.logPath ?? ''),
+    });
   }
 
   /**

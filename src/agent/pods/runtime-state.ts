@@ -39,6 +39,31 @@ export class RuntimeState {
 
   #current?: Promise<Set<string>>;
   #next?: Promise<Set<string>>;
+  /** Bumped by every note; a relist remembers where it started. */
+  #seq = 0;
+  /** What we created ourselves and noted at once, until a listing shows it. */
+  readonly #noted = new Map<string, { seq: number; uid: string; sandbox?: RtSandbox; container?: RtContainer }>();
+
+  /** A sandbox we just created, known without waiting for the next relist. */
+  noteSandbox(s: RtSandbox): void {
+    this.#ips.set(s.id, s.ips);
+    this.#noted.set(s.id, { seq: ++this.#seq, uid: s.uid, sandbox: s });
+    const p = this.#pod(s.uid);
+    p.sandboxes = [...p.sandboxes.filter((x) => x.id !== s.id), s];
+  }
+
+  /** A container we just started, known without waiting for the next relist. */
+  noteContainer(c: RtContainer): void {
+    this.#noted.set(c.id, { seq: ++this.#seq, uid: c.uid, container: c });
+    const p = this.#pod(c.uid);
+    p.containers = [...p.containers.filter((x) => x.id !== c.id), c];
+  }
+
+  #pod(uid: string): PodRuntime {
+    let p = this.#byUid.get(uid);
+    if (!p) this.#byUid.set(uid, p = { sandboxes: [], containers: [] });
+    return p;
+  }
 
   /**
    * Lists everything again; returns the UIDs whose runtime state changed since the last
@@ -60,6 +85,7 @@ export class RuntimeState {
   }
 
   async #relist(): Promise<Set<string>> {
+    const startSeq = this.#seq;
     const [sandboxes, containers] = await Promise.all([this.#cri.listPodSandbox(), this.#cri.listContainers()]);
     const next = new Map<string, PodRuntime>();
     const at = (uid: string) => { let p = next.get(uid); if (!p) next.set(uid, p = { sandboxes: [], containers: [] }); return p; };
@@ -110,6 +136,14 @@ export class RuntimeState {
       at(uid).containers.push(rc);
     }
     for (const id of this.#known.keys()) if (!live.has(id)) this.#known.delete(id);
+    // Noted after this listing began and not in it yet: keep them (the listing is older).
+    // Noted before and still absent: really gone.
+    for (const [id, n] of this.#noted) {
+      if (live.has(id) || sandboxIds.has(id)) { this.#noted.delete(id); continue; }
+      if (n.seq <= startSeq) { this.#noted.delete(id); continue; }
+      if (n.sandbox) at(n.uid).sandboxes.push(n.sandbox);
+      if (n.container) at(n.uid).containers.push(n.container);
+    }
 
     const changed = new Set<string>();
     const sig = (p: PodRuntime | undefined) => JSON.stringify(p ? [p.sandboxes.map((s) => [s.id, s.ready, s.ips]), p.containers.map((c) => [c.id, c.state, c.exitCode])] : null);
