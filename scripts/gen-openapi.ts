@@ -27,8 +27,9 @@ async function main(): Promise<void> {
   const models = await readClientNodeModels();
   const gvks = new Map<string, Gvk[]>();
   const seeds: { className: string; group: string }[] = [];
-  const addKind = (gvk: Gvk, required: boolean): void => {
-    const className = classForKind(models, gvk.group, gvk.version, gvk.kind);
+  // `shared`: meta types (DeleteOptions, WatchEvent) are one v1 class listed under every group version.
+  const addKind = (gvk: Gvk, required: boolean, shared = false): void => {
+    const className = classForKind(models, gvk.group, gvk.version, gvk.kind) ?? (shared ? classForKind(models, '', 'v1', gvk.kind) : undefined);
     if (!className) {
       if (required) throw new Error(`client-node has no model for ${gvk.group}/${gvk.version} ${gvk.kind}`);
       return;
@@ -44,8 +45,8 @@ async function main(): Promise<void> {
   // Status, DeleteOptions and WatchEvent are shared by every group version.
   addKind({ group: '', version: 'v1', kind: 'Status' }, true);
   for (const gv of groupVersions()) {
-    addKind({ group: gv.group, version: gv.version, kind: 'DeleteOptions' }, true);
-    addKind({ group: gv.group, version: gv.version, kind: 'WatchEvent' }, true);
+    addKind({ group: gv.group, version: gv.version, kind: 'DeleteOptions' }, true, true);
+    addKind({ group: gv.group, version: gv.version, kind: 'WatchEvent' }, true, true);
   }
   // The core group claims shared types first, as Kubernetes' own packages do.
   seeds.sort((a, b) => Number(a.group !== '') - Number(b.group !== ''));

@@ -67,6 +67,8 @@ export const RESOURCES: ResourceInfo[] = [
   res('apps', 'v1', 'daemonsets', 'DaemonSet', true, { shortNames: ['ds'], categories: all, subresources: ['status'] }),
   res('apps', 'v1', 'statefulsets', 'StatefulSet', true, { shortNames: ['sts'], categories: all, subresources: ['status', 'scale'] }),
   res('apps', 'v1', 'controllerrevisions', 'ControllerRevision', true),
+  // autoscaling/v2
+  res('autoscaling', 'v2', 'horizontalpodautoscalers', 'HorizontalPodAutoscaler', true, { shortNames: ['hpa'], categories: all, subresources: ['status'] }),
   // batch/v1
   res('batch', 'v1', 'jobs', 'Job', true, { categories: all, subresources: ['status'] }),
   res('batch', 'v1', 'cronjobs', 'CronJob', true, { shortNames: ['cj'], categories: all, subresources: ['status'] }),

@@ -9,6 +9,7 @@ import { daemonSetKind } from './daemonset.ts';
 import { deploymentKind } from './deployment.ts';
 import { endpointSliceKind } from './endpointslice.ts';
 import { endpointsKind } from './endpoints.ts';
+import { horizontalPodAutoscalerKind } from './horizontalpodautoscaler.ts';
 import { coreEventKind, eventsEventKind } from './event.ts';
 import { ingressClassKind } from './ingressclass.ts';
 import { ingressKind } from './ingress.ts';
@@ -63,6 +64,7 @@ const DEFINITIONS: Record<string, KindDefinition> = {
   'apps/StatefulSet': statefulSetKind,
   'apps/DaemonSet': daemonSetKind,
   'apps/ControllerRevision': controllerRevisionKind,
+  'autoscaling/HorizontalPodAutoscaler': horizontalPodAutoscalerKind,
   'batch/Job': jobKind,
   'batch/CronJob': cronJobKind,
   'coordination.k8s.io/Lease': leaseKind,

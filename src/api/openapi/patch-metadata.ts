@@ -201,6 +201,11 @@ export const FIELD_PATCH_METADATA: Record<string, Record<string, PatchMetadata>>
   [`io.k8s.api.policy.v1.PodDisruptionBudgetSpec`]: { selector: { 'x-kubernetes-patch-strategy': 'replace' } },
   [`io.k8s.api.policy.v1.PodDisruptionBudgetStatus`]: { conditions: CONDITIONS },
 
+  // autoscaling/v2
+  [`io.k8s.api.autoscaling.v2.HorizontalPodAutoscalerSpec`]: { metrics: ATOMIC },
+  [`io.k8s.api.autoscaling.v2.HorizontalPodAutoscalerStatus`]: { conditions: CONDITIONS, currentMetrics: ATOMIC },
+  [`io.k8s.api.autoscaling.v2.HPAScalingRules`]: { policies: ATOMIC },
+
   // networking.k8s.io/v1
   [networking('NetworkPolicySpec')]: { egress: ATOMIC, ingress: ATOMIC, policyTypes: ATOMIC },
   [networking('NetworkPolicyIngressRule')]: { from: ATOMIC, ports: ATOMIC },
