@@ -6,6 +6,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import https from 'node:https';
+import YAML from 'yaml';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -182,7 +184,7 @@ test('log errors are the ones kube-apiserver and the kubelet give', async () => 
   assert.equal(unbound.text, '');
 });
 
-test('exec, attach and port-forward need an upgrade; a WebSocket one is refused with 400', async () => {
+test('exec, attach and port-forward need an upgrade; a WebSocket v5 one is refused with 400', async () => {
   const plain = await s.request('POST', '/api/v1/namespaces/default/pods/one/exec?command=ls&stdout=true');
   assert.equal(plain.status, 400);
   assert.equal(plain.json.message, 'Upgrade request required');
@@ -193,6 +195,51 @@ test('exec, attach and port-forward need an upgrade; a WebSocket one is refused 
   assert.match(ws.json.message, /SPDY/);
   const anon = await s.request('POST', '/api/v1/namespaces/default/pods/one/exec?command=ls&stdout=true', { anonymous: true, headers: { Connection: 'Upgrade', Upgrade: 'SPDY/3.1' } });
   assert.equal(anon.status, 401);
+});
+
+/** A raw WebSocket upgrade request to the API server: the answer's status and headers (the socket is dropped). */
+function websocketUpgrade(path: string, protocols: string): Promise<{ status: number; body: string }> {
+  const kc = YAML.parse(readFileSync(s.kubeconfig, 'utf8'));
+  const b64 = (v: string) => Buffer.from(v, 'base64');
+  return new Promise((resolve, reject) => {
+    const req = https.request(s.url + path, {
+      agent: false, ca: b64(kc.clusters[0].cluster['certificate-authority-data']),
+      cert: b64(kc.users[0].user['client-certificate-data']), key: b64(kc.users[0].user['client-key-data']),
+      headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==', 'Sec-WebSocket-Protocol': protocols },
+    });
+    req.on('upgrade', (res, socket) => { socket.destroy(); resolve({ status: res.statusCode!, body: '' }); });
+    req.on('response', (res) => {
+      let body = '';
+      res.on('data', (d) => { body += d; });
+      res.on('end', () => resolve({ status: res.statusCode!, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+test('a WebSocket upgrade offering a channel protocol the runtime speaks is passed through with its handshake', async () => {
+  calls.length = 0;
+  upstreamSeen.length = 0;
+  const r = await websocketUpgrade('/api/v1/namespaces/default/pods/two/exec?command=ls&stdout=true&stdin=true&container=b',
+    'v5.channel.k8s.io, v4.channel.k8s.io, base64url.bearer.authorization.k8s.io.c2VjcmV0');
+  assert.equal(r.status, 101, r.body);
+  assert.deepEqual(calls, [{ op: 'exec', args: ['two-b', ['ls'], { stdin: true, stdout: true, stderr: false, tty: false }] }]);
+  const seen = upstreamSeen[0]!;
+  assert.equal(seen.method, 'GET');
+  assert.equal(seen.url, '/exec/tok-two-b');
+  assert.equal(seen.headers.upgrade, 'websocket');
+  assert.equal(seen.headers['sec-websocket-key'], 'dGhlIHNhbXBsZSBub25jZQ==');
+  assert.equal(seen.headers['sec-websocket-version'], '13');
+  // The runtime picks v4 itself; a bearer token offered as a subprotocol is not passed on.
+  assert.equal(seen.headers['sec-websocket-protocol'], 'v5.channel.k8s.io, v4.channel.k8s.io');
+
+  // Port-forward over WebSocket needs its ports up front (the runtime opens a channel pair per port).
+  const noPorts = await websocketUpgrade('/api/v1/namespaces/default/pods/one/portforward', 'v4.channel.k8s.io');
+  assert.equal(noPorts.status, 400);
+  assert.match(JSON.parse(noPorts.body).message, /query parameter "port" is required/);
+  const tunnel = await websocketUpgrade('/api/v1/namespaces/default/pods/one/portforward?ports=80', 'SPDY/3.1+portforward.k8s.io');
+  assert.equal(tunnel.status, 400);
 });
 
 test('kubectl exec errors for pods it cannot reach', async () => {

@@ -1,5 +1,5 @@
-export { startKubeletServer, AgentError, WEBSOCKET_REFUSED } from './server.ts';
+export { startKubeletServer, AgentError } from './server.ts';
 export { ensureAgentServingCert, type ServingCert } from './serving-cert.ts';
 export { streamCriLog, parseCriLogLine, type LogReadOptions, type CriLogEntry } from './cri-log.ts';
-export { proxyUpgrade, isWebSocketUpgrade, writeRawResponse } from './upgrade-proxy.ts';
+export { proxyUpgrade, isWebSocketUpgrade, websocketRefusal, writeRawResponse } from '../../util/upgrade-proxy.ts';
 export type { ContainerRef, PodStreamBackend, StreamFlags, KubeletServer, KubeletServerOptions } from './types.ts';

@@ -9,7 +9,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { streamCriLog, type LogReadOptions } from './cri-log.ts';
-import { isWebSocketUpgrade, proxyUpgrade, writeRawResponse } from './upgrade-proxy.ts';
+import { serveMetrics } from '../metrics/http.ts';
+import { isWebSocketUpgrade, proxyUpgrade, websocketRefusal, writeRawResponse } from '../../util/upgrade-proxy.ts';
 import type { KubeletServer, KubeletServerOptions, PodStreamBackend, StreamFlags } from './types.ts';
 
 type Reason = 'BadRequest' | 'NotFound' | 'MethodNotAllowed' | 'InternalError' | 'BadGateway';
@@ -23,10 +24,6 @@ export class AgentError extends Error {
 }
 const badRequest = (m: string) => new AgentError(400, 'BadRequest', m);
 const notFound = (m: string) => new AgentError(404, 'NotFound', m);
-
-export const WEBSOCKET_REFUSED =
-  'this node streams exec, attach and port-forward over SPDY/3.1 only (the container runtime speaks SPDY); ' +
-  'WebSocket upgrade refused so the client falls back to SPDY';
 
 type Route =
   | { kind: 'healthz' }
@@ -146,6 +143,7 @@ async function serveLogs(opts: KubeletServerOptions, r: Extract<Route, { kind: '
 
 async function handleRequest(opts: KubeletServerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'https://agent');
+  if (await serveMetrics(opts.metrics, url.pathname, req, res)) return; // /metrics, /metrics/resource
   const r = route(url.pathname);
   if (!r) throw notFound(`no handler for ${url.pathname}`);
   if (r.kind === 'healthz') { res.writeHead(200, { 'Content-Type': 'text/plain' }); res.end('ok'); return; }
@@ -165,12 +163,16 @@ async function streamingUrl(backend: PodStreamBackend, r: Exclude<Route, { kind:
   }
   const flags = streamFlags(q);
   const ref = containerOf(backend, r.ns, r.pod, r.container);
-  if (r.kind === 'exec') {
-    const cmd = q.getAll('command');
-    if (!cmd.length) throw badRequest('you must specify at least one command for the container');
-    return new URL(await backend.exec(ref.containerId, cmd, flags));
+  const cmd = q.getAll('command');
+  if (r.kind === 'exec' && !cmd.length) throw badRequest('you must specify at least one command for the container');
+  try {
+    return new URL(r.kind === 'exec' ? await backend.exec(ref.containerId, cmd, flags) : await backend.attach(ref.containerId, flags));
+  } catch (err) {
+    // containerd: "container is in CONTAINER_EXITED state" (1.6: pkg/cri/server/container_exec.go, container_attach.go).
+    const state = /container is in (CONTAINER_\w+) state/.exec(String((err as Error)?.message ?? err))?.[1];
+    if (state || !ref.running) throw badRequest(`container "${r.container}" in pod "${r.pod}" is not running${state ? ` (${state})` : ''}`);
+    throw err;
   }
-  return new URL(await backend.attach(ref.containerId, flags));
 }
 
 async function handleUpgrade(opts: KubeletServerOptions, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
@@ -178,7 +180,15 @@ async function handleUpgrade(opts: KubeletServerOptions, req: IncomingMessage, s
   const r = route(url.pathname);
   if (!r || r.kind === 'healthz' || r.kind === 'logs') throw notFound(`no upgrade handler for ${url.pathname}`);
   if (req.method !== 'GET' && req.method !== 'POST') throw new AgentError(405, 'MethodNotAllowed', `method ${req.method} not allowed`);
-  if (isWebSocketUpgrade(req)) throw badRequest(WEBSOCKET_REFUSED);
+  // WebSocket: passed through when the runtime speaks one of the offered subprotocols,
+  // refused (400, so kubectl falls back to SPDY) when it does not.
+  if (isWebSocketUpgrade(req)) {
+    const refused = websocketRefusal(req, r.kind === 'portForward' ? 'portforward' : r.kind);
+    if (refused) throw badRequest(refused);
+    if (req.method !== 'GET') throw new AgentError(405, 'MethodNotAllowed', `a WebSocket upgrade must be a GET, not ${req.method}`);
+    // Over WebSocket the runtime forwards the ports of the CRI request (one channel pair each).
+    if (r.kind === 'portForward' && !portsOf(url.searchParams).length) throw badRequest('query parameter "port" is required for a WebSocket port-forward');
+  }
   let target: URL;
   try {
     target = await streamingUrl(opts.backend, r, url.searchParams);

@@ -2,6 +2,7 @@
 // (the agent's pod manager, or a fake in tests). The server only reads log files and asks
 // the runtime for streaming URLs; it never talks to containerd itself.
 import type { Logger } from '../../util/log.ts';
+import type { MetricsEndpoints } from '../metrics/http.ts';
 
 /** A container the node runs, as the log and streaming endpoints need it. */
 export interface ContainerRef {
@@ -52,6 +53,8 @@ export interface KubeletServerOptions {
   log: Logger;
   /** Poll interval while following a log file (default 200 ms; fs.watch wakes it sooner). */
   followPollMs?: number;
+  /** Serves /metrics and /metrics/resource when given (see ../metrics). */
+  metrics?: MetricsEndpoints;
 }
 
 export interface KubeletServer {

@@ -5,9 +5,12 @@
 //
 // Logs are a streamed GET. exec, attach and port-forward are connection upgrades, passed
 // through byte for byte to the agent, which passes them on to containerd's CRI streaming
-// server. That server speaks SPDY/3.1, so a WebSocket upgrade (kubectl's first try) is
-// refused with 400 and kubectl falls back to SPDY (client-go's FallbackExecutor and
-// fallbackDialer fall back on any upgrade failure).
+// server. That server speaks SPDY/3.1 and the WebSocket channel protocols up to
+// v4.channel.k8s.io (what client libraries such as @kubernetes/client-node and the Python
+// client use), so those pass through; a WebSocket upgrade offering only protocols it lacks
+// (kubectl's v5.channel.k8s.io, and SPDY/3.1+portforward.k8s.io tunnelling) is refused with
+// 400 and kubectl falls back to SPDY (client-go's FallbackExecutor and fallbackDialer fall
+// back on any upgrade failure).
 //
 // The agent is reached over HTTPS with a client certificate signed by the cluster CA; the
 // agent's own serving certificate is not verified (like kube-apiserver without
@@ -21,7 +24,7 @@ import { invalid as invalidField, type FieldError } from '../../api/field-error.
 import { ApiError, badRequest, invalid, type StatusReason } from '../errors.ts';
 import type { Registry } from '../registry/registry.ts';
 import type { ResourceRequest } from '../request-info.ts';
-import { isWebSocketUpgrade, proxyUpgrade, writeRawResponse } from '../../agent/server/upgrade-proxy.ts';
+import { isWebSocketUpgrade, proxyUpgrade, websocketRefusal, writeRawResponse } from '../../util/upgrade-proxy.ts';
 import type { HandlerContext } from './resource.ts';
 
 /** The client certificate the API server presents to node agents. */
@@ -33,10 +36,6 @@ const STREAMS = new Set<string>(['log', 'exec', 'attach', 'portforward']);
 export function isPodStreamRequest(info: ResourceRequest): boolean {
   return info.resource.group === '' && info.resource.resource === 'pods' && info.name !== undefined && STREAMS.has(info.subresource ?? '');
 }
-
-export const WEBSOCKET_REFUSED_MESSAGE =
-  'exec, attach and port-forward are served over SPDY/3.1 only (the container runtime streams SPDY); ' +
-  'WebSocket upgrade refused so that the client falls back to SPDY';
 
 const PODS = lookupResource('', 'v1', 'pods')!;
 const NODES = lookupResource('', 'v1', 'nodes')!;
@@ -273,7 +272,12 @@ export async function handlePodStreamUpgrade(u: UpgradeContext): Promise<void> {
   const { req, info } = u;
   if (info.subresource === 'log') throw badRequest('pods/log does not support upgrades');
   if (req.method !== 'GET' && req.method !== 'POST') throw new ApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
-  if (isWebSocketUpgrade(req)) throw badRequest(WEBSOCKET_REFUSED_MESSAGE);
+  // Refused here, before the agent is contacted, when the runtime cannot take it (the agent checks again).
+  if (isWebSocketUpgrade(req)) {
+    const refused = websocketRefusal(req, info.subresource as 'exec' | 'attach' | 'portforward');
+    if (refused) throw badRequest(refused);
+    if (req.method !== 'GET') throw badRequest(`a WebSocket upgrade must be a GET, not ${req.method}`);
+  }
   const target = await connectLocation(u.registry, info, u.query);
   const t = kubeletTls(u.kubeletClient);
   try {

@@ -1,18 +1,31 @@
-// Transparent pass-through of an HTTP upgrade (SPDY/3.1 for exec, attach, port-forward):
-// open a connection to the target, send the upgrade request for the target's path with the
-// client's upgrade headers, then pipe bytes both ways, the target's 101 (or its refusal)
-// included. Neither side's protocol is interpreted, so SPDY streams, flow control and
-// the remotecommand sub-protocol (X-Stream-Protocol-Version) stay end to end.
+// Transparent pass-through of an HTTP upgrade (SPDY/3.1, or a WebSocket with a channel
+// protocol the container runtime speaks, for exec, attach, port-forward): open a connection
+// to the target, send the upgrade request for the target's path with the client's upgrade
+// headers, then pipe bytes both ways, the target's 101 (or its refusal) included. Neither
+// side's protocol is interpreted, so SPDY streams, flow control, WebSocket frames and the
+// remotecommand sub-protocol (X-Stream-Protocol-Version, Sec-WebSocket-Protocol) stay end
+// to end.
 //
 // Used twice: API server → agent (https, with the API server's client certificate) and
-// agent → containerd's CRI streaming server (plain http on the loopback).
+// agent → containerd's CRI streaming server (plain http on the loopback). Both hops decide
+// with `websocketRefusal` which WebSocket upgrades the runtime can take (see
+// src/agent/server/README.md for the upstream sources).
 import net from 'node:net';
 import tls from 'node:tls';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 
 /** Headers carried to the target: what the upgrade handshake needs, nothing that authenticates. */
-const FORWARDED = new Set(['connection', 'upgrade', 'x-stream-protocol-version', 'user-agent', 'content-length', 'content-type']);
+const FORWARDED = new Set([
+  'connection', 'upgrade', 'x-stream-protocol-version', 'user-agent', 'content-length', 'content-type',
+  'sec-websocket-key', 'sec-websocket-version', 'sec-websocket-extensions',
+]);
+
+/**
+ * The WebSocket subprotocol that carries a bearer token for clients that cannot set headers
+ * (browsers); kube-apiserver's authenticator reads it. Never passed on.
+ */
+const BEARER_PROTOCOL_PREFIX = 'base64url.bearer.authorization.k8s.io.';
 
 export interface UpgradeTargetOptions {
   /** For https targets: a client certificate to present, and the CA (omitted: the server's certificate is not verified). */
@@ -28,6 +41,10 @@ export function upgradeRequestHead(req: IncomingMessage, target: URL): string {
   for (let i = 0; i + 1 < raw.length; i += 2) {
     if (FORWARDED.has(raw[i]!.toLowerCase())) lines.push(`${raw[i]}: ${raw[i + 1]}`);
   }
+  // One Sec-WebSocket-Protocol line, however many the client sent: Go's x/net/websocket (what
+  // containerd's streaming server uses) reads only the first.
+  const protocols = offeredWebSocketProtocols(req).filter((p) => !p.startsWith(BEARER_PROTOCOL_PREFIX));
+  if (protocols.length) lines.push(`Sec-WebSocket-Protocol: ${protocols.join(', ')}`);
   return lines.join('\r\n') + '\r\n\r\n';
 }
 
@@ -91,4 +108,46 @@ export function writeRawResponse(socket: Duplex, code: number, contentType: stri
 /** True when the request asks for a WebSocket (as opposed to SPDY/3.1). */
 export function isWebSocketUpgrade(req: IncomingMessage): boolean {
   return (req.headers.upgrade ?? '').toLowerCase().split(',').some((p) => p.trim() === 'websocket');
+}
+
+/** Every subprotocol the client offers, in its order, from all Sec-WebSocket-Protocol lines. */
+export function offeredWebSocketProtocols(req: IncomingMessage): string[] {
+  const out: string[] = [];
+  const raw = req.rawHeaders;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    if (raw[i]!.toLowerCase() !== 'sec-websocket-protocol') continue;
+    for (const p of raw[i + 1]!.split(',')) if (p.trim()) out.push(p.trim());
+  }
+  return out;
+}
+
+export type StreamKind = 'exec' | 'attach' | 'portforward';
+
+/**
+ * The WebSocket subprotocols containerd's CRI streaming server (1.6, pkg/cri/streaming, the
+ * kubelet's streaming server copied) accepts; "" stands for no Sec-WebSocket-Protocol at all.
+ * exec and attach: remotecommand/websocket.go createWebSocketStreams; port-forward:
+ * portforward/websocket.go handleWebSocketStreams. Not v5.channel.k8s.io (kubectl ≥ 1.30's
+ * only offer), not v1–v3.channel.k8s.io (SPDY protocol versions, never WebSocket ones), not
+ * SPDY/3.1+portforward.k8s.io (kubectl ≥ 1.31's tunnelled port-forward).
+ */
+export const RUNTIME_WEBSOCKET_PROTOCOLS: Readonly<Record<StreamKind, readonly string[]>> = {
+  exec: ['v4.channel.k8s.io', 'v4.base64.channel.k8s.io', 'channel.k8s.io', 'base64.channel.k8s.io', ''],
+  attach: ['v4.channel.k8s.io', 'v4.base64.channel.k8s.io', 'channel.k8s.io', 'base64.channel.k8s.io', ''],
+  portforward: ['v4.channel.k8s.io', 'v4.base64.channel.k8s.io', ''],
+};
+
+/**
+ * Why a WebSocket upgrade for `kind` cannot be passed through to the runtime, or undefined
+ * when it can: it can when the client offers at least one subprotocol the runtime speaks (the
+ * runtime then picks the first of the client's offers it knows, as wsstream's handshake does),
+ * or none at all. A refusal must be a non-101 answer so that kubectl falls back to SPDY.
+ */
+export function websocketRefusal(req: IncomingMessage, kind: StreamKind): string | undefined {
+  const offered = offeredWebSocketProtocols(req).filter((p) => !p.startsWith(BEARER_PROTOCOL_PREFIX));
+  const known = RUNTIME_WEBSOCKET_PROTOCOLS[kind];
+  if (offered.length === 0 || offered.some((p) => known.includes(p))) return undefined;
+  const speaks = known.filter(Boolean).join(', ');
+  return `WebSocket subprotocol(s) ${offered.join(', ')} not supported for ${kind} by the container runtime ` +
+    `(it speaks ${speaks} over WebSocket, and SPDY/3.1); upgrade refused so that the client falls back to SPDY`;
 }
