@@ -1,16 +1,20 @@
-import { createBearerTokenAuthenticator } from './bearer-token.ts';
+import { bearerTokenOf, createBearerTokenAuthenticator } from './bearer-token.ts';
 import { createClientCertificateAuthenticator } from './client-certificate.ts';
-import type { Authenticator, UserInfo } from './types.ts';
+import type { RequestAuthenticator, TokenAuthenticator, UserInfo } from './types.ts';
 
 /**
  * The request authenticator: a client certificate signed by the cluster CA first, then a
- * bearer token, as kube-apiserver orders them. Undefined means "no accepted credentials";
- * the caller answers 401, or treats the request as anonymous where that is allowed.
+ * bearer token (the static table, then service-account tokens), as kube-apiserver orders
+ * them. Undefined means "no accepted credentials"; the caller answers 401, or treats the
+ * request as anonymous where that is allowed. Certificates and static tokens answer
+ * synchronously; only a token that needs a lookup returns a promise.
  */
 export function createAuthenticator(opts: {
   caCertPem: string;
   tokens: ReadonlyMap<string, UserInfo>;
-}): Authenticator {
+  /** Service-account tokens (see ../serviceaccount/authenticator.ts). */
+  serviceAccountTokens?: TokenAuthenticator;
+}): RequestAuthenticator {
   const chain = [
     createClientCertificateAuthenticator(opts.caCertPem),
     createBearerTokenAuthenticator(opts.tokens),
@@ -20,6 +24,7 @@ export function createAuthenticator(opts: {
       const user = authenticate(req);
       if (user) return user;
     }
-    return undefined;
+    const token = opts.serviceAccountTokens && bearerTokenOf(req);
+    return token ? opts.serviceAccountTokens!(token) : undefined;
   };
 }

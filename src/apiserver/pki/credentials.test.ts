@@ -55,12 +55,14 @@ test('first start generates everything; a second start reuses it unchanged', asy
       'admin.key',
       'ca.crt',
       'ca.key',
+      'service-account.key',
       'serving.crt',
       'serving.key',
     ]);
     assert.equal(await readFile(join(dataDir, 'tls', 'ca.crt'), 'utf8'), first.caCertPem);
     assert.equal(await readFile(join(dataDir, 'tls', 'serving.key'), 'utf8'), first.servingKeyPem);
-    for (const name of ['ca.key', 'serving.key', 'admin.key']) {
+    assert.equal(await readFile(join(dataDir, 'tls', 'service-account.key'), 'utf8'), first.serviceAccountKeyPem);
+    for (const name of ['ca.key', 'serving.key', 'admin.key', 'service-account.key']) {
       assert.equal(await modeOf(join(dataDir, 'tls', name)), 0o600, name);
     }
     assert.equal(await modeOf(first.tokenPath), 0o600);

@@ -9,6 +9,7 @@ import {
   issueServingCertificate,
 } from './issue-certificates.ts';
 import { formatJoinToken, parseJoinToken, randomJoinSecret } from './join-token.ts';
+import { ensureServiceAccountKey } from './service-account-key.ts';
 import { renderAdminKubeconfig } from './kubeconfig.ts';
 import { missingSans, sansOfCertificate, wantedServingSans } from './subject-alt-names.ts';
 import type { CertificateAndKey, ClusterCredentials, EnsureClusterCredentialsOptions } from './types.ts';
@@ -141,7 +142,8 @@ export async function ensureClusterCredentials(opts: EnsureClusterCredentialsOpt
     clientCertPem: admin.certPem,
     clientKeyPem: admin.keyPem,
   });
-  await Promise.all([
+  const [serviceAccountKeyPem] = await Promise.all([
+    ensureServiceAccountKey(tlsDir),
     ensurePrivateFile(tokenPath, `${joinToken}\n`, storedToken),
     ensurePrivateFile(kubeconfigPath, kubeconfig, storedKubeconfig),
   ]);
@@ -153,6 +155,7 @@ export async function ensureClusterCredentials(opts: EnsureClusterCredentialsOpt
     servingKeyPem: serving.keyPem,
     adminCertPem: admin.certPem,
     adminKeyPem: admin.keyPem,
+    serviceAccountKeyPem,
     joinToken,
     kubeconfigPath,
     tokenPath,

@@ -11,6 +11,8 @@ export interface ClusterCredentials {
   servingKeyPem: string;
   adminCertPem: string;
   adminKeyPem: string;
+  /** Signs service-account tokens (`tls/service-account.key`, generated once). */
+  serviceAccountKeyPem: string;
   /** `K10<sha256(ca.crt)>::server:<secret>`, as k3s writes it. */
   joinToken: string;
   kubeconfigPath: string;

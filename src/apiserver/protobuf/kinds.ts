@@ -12,6 +12,7 @@ const BY_GROUP_VERSION: Record<string, string[]> = {
   'scheduling.k8s.io/v1': ['PriorityClass'],
   'policy/v1': ['PodDisruptionBudget'],
   'networking.k8s.io/v1': ['Ingress'],
+  'authentication.k8s.io/v1': ['TokenRequest'],
 };
 
 const ROOTS = new Map<string, string>(

@@ -29,6 +29,11 @@ export const MESSAGES: Record<string, string> = {
   StatefulSet: 'metadata=1:ObjectMeta spec=2:StatefulSetSpec status=3:StatefulSetStatus',
   PersistentVolumeClaim: 'metadata=1:ObjectMeta spec=2:PersistentVolumeClaimSpec status=3:PersistentVolumeClaimStatus',
   LimitRange: 'metadata=1:ObjectMeta spec=2:LimitRangeSpec',
+  // authentication.k8s.io/v1 (kubectl create token sends it as protobuf).
+  TokenRequest: 'metadata=1:ObjectMeta spec=2:TokenRequestSpec status=3:TokenRequestStatus',
+  TokenRequestSpec: 'audiences=1:*s boundObjectRef=3:BoundObjectReference expirationSeconds=4:i!',
+  BoundObjectReference: 'kind=1:s apiVersion=2:s name=3:s uid=4:s',
+  TokenRequestStatus: 'token=1:s expirationTimestamp=2:Time',
   ObjectMeta: 'name=1:s generateName=2:s namespace=3:s selfLink=4:s uid=5:s resourceVersion=6:s generation=7:i creationTimestamp=8:Time deletionTimestamp=9:Time deletionGracePeriodSeconds=10:i! labels=11:{s} annotations=12:{s} ownerReferences=13:*OwnerReference finalizers=14:*s managedFields=17:*ManagedFieldsEntry',
   NamespaceSpec: 'finalizers=1:*s',
   NamespaceStatus: 'phase=1:s conditions=2:*NamespaceCondition',

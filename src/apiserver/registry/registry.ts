@@ -17,6 +17,7 @@ import { decode, encode, jsonEqual } from './codec.ts';
 import { checkSchema, type FieldValidation } from './schema-check.ts';
 import { recordManagedFields } from './managed-fields.ts';
 import { admitPodPriority, type PriorityClassSource } from './priority.ts';
+import { admitPodServiceAccount, type ServiceAccountSource } from '../serviceaccount/admission.ts';
 import { allocateServiceAddresses, parseServiceCidr, ServiceAllocationLock, type ServiceRange } from './service-ips.ts';
 import { WatchCache, type CachedObject } from '../watchcache/index.ts';
 import { cacheFilter } from './watch.ts';
@@ -76,12 +77,22 @@ export class Registry {
   /** The service CIDR cluster IPs come from (--service-cidr). */
   readonly serviceRange: ServiceRange;
   readonly #serviceLock = new ServiceAllocationLock();
+  readonly #serviceAccountAdmission: boolean;
 
-  constructor(store: Store, opts: { now?: () => Date; serviceCidr?: string } = {}) {
+  constructor(store: Store, opts: {
+    now?: () => Date; serviceCidr?: string;
+    /**
+     * Run the ServiceAccount admission on pod create (the server turns it on; unit tests
+     * that create pods without a serviceaccount controller leave it off, as Kubernetes'
+     * own integration framework does).
+     */
+    serviceAccountAdmission?: boolean;
+  } = {}) {
     this.store = store;
     this.watchCache = new WatchCache(store);
     this.#now = opts.now ?? (() => new Date());
     this.serviceRange = parseServiceCidr(opts.serviceCidr);
+    this.#serviceAccountAdmission = opts.serviceAccountAdmission ?? false;
   }
 
   strategy(r: ResourceInfo): KindStrategy {
@@ -198,6 +209,8 @@ export class Registry {
     delete meta.deletionTimestamp;
     delete meta.deletionGracePeriodSeconds;
     if (r.namespaced) await this.#checkNamespaceOpen(ns!);
+    // Admission in kube-apiserver's order: ServiceAccount, then Priority.
+    if (r.group === '' && r.kind === 'Pod' && this.#serviceAccountAdmission) await admitPodServiceAccount(obj, ns!, this.#serviceAccounts);
     if (r.group === '' && r.kind === 'Pod') await admitPodPriority(obj, this.#priorityClasses);
     const strategy = this.strategy(r);
     strategy.defaults?.(obj);
@@ -264,6 +277,11 @@ export class Registry {
   readonly #priorityClasses: PriorityClassSource = {
     get: (name) => this.tryGet(PRIORITY_CLASSES, undefined, name),
     list: async () => (await this.list(PRIORITY_CLASSES, undefined)).items,
+  };
+
+  /** ServiceAccounts for the ServiceAccount admission step of pod creation. */
+  readonly #serviceAccounts: ServiceAccountSource = {
+    get: (ns, name) => this.tryGet(SERVICE_ACCOUNTS, ns, name),
   };
 
   async #checkNamespaceOpen(ns: string): Promise<void> {
@@ -468,6 +486,7 @@ export class Registry {
 
 const NAMESPACES = lookupResource('', 'v1', 'namespaces')!;
 const PRIORITY_CLASSES = lookupResource('scheduling.k8s.io', 'v1', 'priorityclasses')!;
+const SERVICE_ACCOUNTS = lookupResource('', 'v1', 'serviceaccounts')!;
 const isService = (r: ResourceInfo): boolean => r.group === '' && r.kind === 'Service';
 
 function normalise(r: ResourceInfo, ns: string | undefined, obj: KObject): KObject {
