@@ -42,7 +42,8 @@ export function renderCniConfList(opts: CniOptions): Record<string, unknown> {
         type: 'bridge',
         bridge: n.bridge,
         isGateway: true,
-        ipMasq: true,
+        // One node-wide rule instead (masquerade.ts): per-pod iptables work slows every sandbox.
+        ipMasq: false,
         hairpinMode: true,
         promiscMode: false,
         ...(opts.mtu ? { mtu: opts.mtu } : {}),

@@ -88,7 +88,7 @@ describe('CNI conflist', () => {
     assert.equal(c.cniVersion, '1.0.0');
     assert.deepEqual(c.plugins.map((p) => p.type), ['bridge', 'portmap']);
     assert.equal(c.plugins[0]!.bridge, n.bridge);
-    assert.deepEqual([c.plugins[0]!.isGateway, c.plugins[0]!.ipMasq, c.plugins[0]!.hairpinMode], [true, true, true]);
+    assert.deepEqual([c.plugins[0]!.isGateway, c.plugins[0]!.ipMasq, c.plugins[0]!.hairpinMode], [true, false, true]);
     assert.deepEqual(c.plugins[0]!.ipam, { type: 'host-local', ranges: [[{ subnet: '10.42.3.0/24' }]], routes: [{ dst: '0.0.0.0/0' }], dataDir: '/d/agent/cni/networks' });
     assert.deepEqual(c.plugins[1], { type: 'portmap', capabilities: { portMappings: true }, snat: true });
     assert.throws(() => renderCniConfList({ agentDir: '/d', podCidr: 'fd00::/64' }));
