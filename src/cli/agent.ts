@@ -9,8 +9,8 @@ import { killall } from '../agent/containerd/killall.ts';
 import { loadRegistries } from '../agent/containerd/registries-file.ts';
 import { resolveCa } from '../agent/sim/ca.ts';
 import { createLogger, type Level } from '../util/log.ts';
-import { defaultDataDir } from '../server/run.ts';
-import { parsePort } from './server.ts';
+import { defaultDataDir } from './flags.ts';
+import { parsePort } from './flags.ts';
 
 const HELP = `usage: skiff agent --server URL --token TOKEN [flags]
 

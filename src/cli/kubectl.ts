@@ -1,7 +1,7 @@
 // `skiff kubectl ...`: the system kubectl with this cluster's kubeconfig.
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { defaultDataDir } from '../server/run.ts';
+import { defaultDataDir } from './flags.ts';
 
 export async function kubectlCommand(args: string[]): Promise<number> {
   const dataDir = process.env.SKIFF_DATA_DIR ?? defaultDataDir();

@@ -1,9 +1,5 @@
 // `skiff` commands: parse flags, build a config, call run(config). No logic here.
-import { serverCommand } from './server.ts';
-import { versionCommand } from './version.ts';
-import { kubectlCommand } from './kubectl.ts';
-import { simCommand } from './sim.ts';
-import { agentCommand, killallCommand } from './agent.ts';
+// Each command is imported when it runs: `skiff agent` never loads the API server's code.
 
 const USAGE = `usage: skiff <command> [flags]
 
@@ -17,13 +13,13 @@ commands:
 
 run 'skiff <command> --help' for a command's flags`;
 
-const commands: Record<string, (args: string[]) => Promise<number>> = {
-  server: serverCommand,
-  version: versionCommand,
-  kubectl: kubectlCommand,
-  sim: simCommand,
-  agent: agentCommand,
-  killall: killallCommand,
+const commands: Record<string, () => Promise<(args: string[]) => Promise<number>>> = {
+  server: async () => (await import('./server.ts')).serverCommand,
+  version: async () => (await import('./version.ts')).versionCommand,
+  kubectl: async () => (await import('./kubectl.ts')).kubectlCommand,
+  sim: async () => (await import('./sim.ts')).simCommand,
+  agent: async () => (await import('./agent.ts')).agentCommand,
+  killall: async () => (await import('./agent.ts')).killallCommand,
 };
 
 const [name, ...args] = process.argv.slice(2);
@@ -38,7 +34,7 @@ if (!command) {
   process.exit(2);
 }
 try {
-  process.exitCode = await command(args);
+  process.exitCode = await (await command())(args);
 } catch (err) {
   console.error(`skiff ${name}: ${(err as Error).message}`);
   process.exitCode = 1;

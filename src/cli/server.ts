@@ -1,7 +1,10 @@
 // `skiff server` flags (k3s names where k3s has one) → ServerConfig → runServer.
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { defaultDataDir, runServer, type ServerConfig } from '../server/run.ts';
+import { runServer, type ServerConfig } from '../server/run.ts';
+import { defaultDataDir, parseDuration, parsePort } from './flags.ts';
+
+export { parseDuration, parsePort };
 import type { Level } from '../util/log.ts';
 
 const HELP = `usage: skiff server [flags]
@@ -69,20 +72,6 @@ export function parseServerFlags(args: string[]): ServerConfig | 'help' {
     nodeMonitorGracePeriodMs: parseDuration('--node-monitor-grace-period', values['node-monitor-grace-period'] ?? '40s'),
     logLevel: level,
   };
-}
-
-export function parsePort(flag: string, text: string): number {
-  const n = Number(text);
-  if (!/^\d+$/.test(text) || n > 65535) throw new Error(`${flag}: invalid port ${text}`);
-  return n;
-}
-
-/** Go-style durations as Kubernetes flags take them: 40s, 2m, 1m30s, 500ms. */
-export function parseDuration(flag: string, text: string): number {
-  const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-  const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)];
-  if (!parts.length || parts.map((p) => p[0]).join('') !== text) throw new Error(`${flag}: invalid duration "${text}" (e.g. 40s, 2m)`);
-  return parts.reduce((ms, p) => ms + Number(p[1]) * units[p[2]], 0);
 }
 
 export async function serverCommand(args: string[]): Promise<number> {
