@@ -9,6 +9,7 @@ import type { ApiClient } from '../client/types.ts';
 import { ClientEventRecorder } from '../controllers/events.ts';
 import { createLogger, type Logger } from '../util/log.ts';
 import { Containerd } from './containerd/process.ts';
+import { ensurePodMasquerade } from './containerd/masquerade.ts';
 import type { RegistriesConfig } from './containerd/config.ts';
 import { ensureBuiltinImages, PAUSE_IMAGE } from './images/builtin.ts';
 import { NodeHeartbeat } from './node/heartbeat.ts';
@@ -17,6 +18,7 @@ import { capacityOf } from './node/node-status.ts';
 import { podDeps } from './pods/deps.ts';
 import { PodManager } from './pods/manager.ts';
 import { ProbeManager } from './probes/manager.ts';
+import { MetricsCollector } from './metrics/collector.ts';
 import { startKubeletServer, ensureAgentServingCert, type KubeletServer } from './server/index.ts';
 
 export interface AgentConfig {
@@ -94,6 +96,7 @@ export async function runAgent(config: AgentConfig): Promise<RunningAgent> {
   const kubelet: KubeletServer = await startKubeletServer({
     host: config.kubeletHost ?? '0.0.0.0', port: config.kubeletPort, tls: { certPem: cert.certPem, keyPem: cert.keyPem },
     clientCaPem: config.caPem, backend: pods, log: log.child('server'),
+    metrics: new MetricsCollector({ cri }),
   });
 
   const heartbeat = new NodeHeartbeat({
@@ -110,6 +113,7 @@ export async function runAgent(config: AgentConfig): Promise<RunningAgent> {
     },
     onPodCidr: (cidr) => {
       if (containerd.setPodCidr(cidr)) log.info('pod network configured', { podCIDR: cidr });
+      ensurePodMasquerade(containerd.names.network, cidr).catch((err) => log.warn('pod masquerade rule not set', { error: (err as Error).message }));
       void heartbeat.updateStatus(true).catch(() => {});
     },
   });

@@ -2,10 +2,25 @@
 // v2 and v2beta1, which kubectl 1.32 asks for first). Built once from the scheme.
 import { createHash } from 'node:crypto';
 import type { ResourceInfo, Subresource } from '../api/scheme.ts';
-import { RESOURCES, groupVersion, groupVersions } from '../api/scheme.ts';
+import { RESOURCES, groupVersion } from '../api/scheme.ts';
+import { METRICS_RESOURCES } from './metrics/resources.ts';
+import { AUTHENTICATION_RESOURCES } from './serviceaccount/self-subject-review.ts';
+
+/** What discovery lists: the scheme's resources, then metrics.k8s.io and authentication.k8s.io (served in-process, not stored). */
+const DISCOVERED: ResourceInfo[] = [...RESOURCES, ...METRICS_RESOURCES, ...AUTHENTICATION_RESOURCES];
+
+function groupVersions(): { group: string; version: string }[] {
+  const seen = new Set<string>();
+  const out: { group: string; version: string }[] = [];
+  for (const r of DISCOVERED) {
+    const gv = groupVersion(r);
+    if (!seen.has(gv)) { seen.add(gv); out.push({ group: r.group, version: r.version }); }
+  }
+  return out;
+}
 
 /** Subresources this server implements (discovery lists only those). */
-export const SERVED_SUBRESOURCES = new Set<Subresource>(['status', 'scale', 'binding', 'finalize', 'log', 'exec', 'attach', 'portforward']);
+export const SERVED_SUBRESOURCES = new Set<Subresource>(['status', 'scale', 'binding', 'finalize', 'log', 'exec', 'attach', 'portforward', 'token']);
 
 const SUBRESOURCE_SHAPE: Partial<Record<Subresource, { kind: { group: string; version: string; kind: string } | null; verbs: string[] }>> = {
   status: { kind: null, verbs: ['get', 'patch', 'update'] },
@@ -17,6 +32,7 @@ const SUBRESOURCE_SHAPE: Partial<Record<Subresource, { kind: { group: string; ve
   exec: { kind: { group: '', version: 'v1', kind: 'PodExecOptions' }, verbs: ['create', 'get'] },
   attach: { kind: { group: '', version: 'v1', kind: 'PodAttachOptions' }, verbs: ['create', 'get'] },
   portforward: { kind: { group: '', version: 'v1', kind: 'PodPortForwardOptions' }, verbs: ['create', 'get'] },
+  token: { kind: { group: 'authentication.k8s.io', version: 'v1', kind: 'TokenRequest' }, verbs: ['create'] },
 };
 
 function served(r: ResourceInfo): Subresource[] {
@@ -60,7 +76,7 @@ export function apiGroupFor(name: string) {
 }
 
 export function apiResourceList(group: string, version: string) {
-  const rs = RESOURCES.filter((r) => r.group === group && r.version === version);
+  const rs = DISCOVERED.filter((r) => r.group === group && r.version === version);
   if (!rs.length) return undefined;
   const resources: Record<string, unknown>[] = [];
   for (const r of rs) {
@@ -107,7 +123,7 @@ export function aggregatedDiscovery(core: boolean, version: 'v2' | 'v2beta1') {
       metadata: { name: g.name, creationTimestamp: null },
       versions: g.versions.map((v) => ({
         version: v,
-        resources: RESOURCES.filter((r) => r.group === g.name && r.version === v).map(aggregatedResource),
+        resources: DISCOVERED.filter((r) => r.group === g.name && r.version === v).map(aggregatedResource),
         freshness: 'Current',
       })),
     })),

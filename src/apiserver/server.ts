@@ -7,13 +7,18 @@ import type { Duplex } from 'node:stream';
 import { openapiV3DocumentBytes, openapiV3Index } from '../api/openapi/index.ts';
 import { ApiError, internalError, methodNotAllowed, unauthorized } from './errors.ts';
 import { negotiate } from './http/negotiate.ts';
+import { readBody } from './http/body.ts';
 import { send, sendError, sendRaw } from './http/respond.ts';
 import { aggregatedContentType, aggregatedDiscovery, apiGroupFor, apiGroupList, apiResourceList, apiVersions } from './discovery.ts';
 import { notFoundPath, parseResourcePath } from './request-info.ts';
 import { handleResource } from './handlers/resource.ts';
 import { handlePodStreamUpgrade, isPodStreamRequest, refuseUpgrade, type KubeletClientConfig } from './handlers/pod-streams.ts';
 import type { Registry } from './registry/registry.ts';
-import type { UserInfo } from './authn/types.ts';
+import { isMetricsPath, serveMetricsApi } from './metrics/api.ts';
+import type { ResourceMetricsSource } from './metrics/types.ts';
+import type { RequestAuthenticator } from './authn/types.ts';
+import type { ServiceAccountTokenIssuer } from './serviceaccount/token-issuer.ts';
+import { SELF_SUBJECT_REVIEW_PATH, selfSubjectReview } from './serviceaccount/self-subject-review.ts';
 import type { Logger } from '../util/log.ts';
 
 export const KUBERNETES_VERSION = { major: '1', minor: '32', gitVersion: 'v1.32.0-skiff' };
@@ -21,7 +26,9 @@ export const KUBERNETES_VERSION = { major: '1', minor: '32', gitVersion: 'v1.32.
 export interface ApiServerOptions {
   registry: Registry;
   tls: { cert: string; key: string; ca: string };
-  authenticate: (req: IncomingMessage) => UserInfo | undefined;
+  authenticate: RequestAuthenticator;
+  /** Signs TokenRequests (serviceaccounts/token); without it the subresource answers 404. */
+  tokenIssuer?: ServiceAccountTokenIssuer;
   host: string;
   port: number;
   /** Whether /readyz answers ok (e.g. after default namespaces exist). */
@@ -34,6 +41,8 @@ export interface ApiServerOptions {
    * portforward (any certificate the cluster CA signed for client auth; the admin one for now).
    */
   kubeletClient?: KubeletClientConfig;
+  /** Serves metrics.k8s.io/v1beta1 from this source (the node scraper, see metrics/). */
+  metrics?: ResourceMetricsSource;
 }
 
 export interface ApiServer {
@@ -103,7 +112,7 @@ function failUpgrade(opts: ApiServerOptions, req: IncomingMessage, socket: Duple
 async function handleUpgrade(opts: ApiServerOptions, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
   const url = new URL(req.url ?? '/', 'https://localhost');
   const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
-  const user = opts.authenticate(req);
+  const user = await opts.authenticate(req);
   if (!user) throw unauthorized();
   const info = parseResourcePath(req.method ?? 'GET', path, false);
   if (!info || !isPodStreamRequest(info) || !info.namespace) {
@@ -124,7 +133,7 @@ async function handle(opts: ApiServerOptions, req: IncomingMessage, res: ServerR
     return sendRaw(res, ok ? 200 : 503, 'text/plain; charset=utf-8', ok ? 'ok' : '[-]ready failed: not ready yet');
   }
 
-  const user = opts.authenticate(req);
+  const user = await opts.authenticate(req);
   if (!user) throw unauthorized();
 
   if (path === '/api' || path === '/apis') {
@@ -137,13 +146,22 @@ async function handle(opts: ApiServerOptions, req: IncomingMessage, res: ServerR
     return send(res, 200, path === '/api' ? apiVersions(`${req.socket.localAddress}:${req.socket.localPort}`) : apiGroupList(), neg.format);
   }
   if (path.startsWith('/openapi/')) return serveOpenApi(req, res, path);
+  if (path === SELF_SUBJECT_REVIEW_PATH) {
+    if (method !== 'POST') throw methodNotAllowed();
+    await readBody(req); // the body carries nothing the answer depends on
+    return send(res, 201, selfSubjectReview(user), negotiate(req.headers.accept).format);
+  }
+  if (isMetricsPath(path)) {
+    if (!opts.metrics) throw new ApiError(503, 'ServiceUnavailable', 'the metrics API is not available on this server');
+    return serveMetricsApi({ req, res, path, query: url.searchParams, registry: opts.registry, source: opts.metrics });
+  }
 
   const info = parseResourcePath(method, path, url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1');
   if (info) {
     if (!['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'].includes(method)) throw methodNotAllowed();
     return handleResource({
       req, res, query: url.searchParams, info, registry: opts.registry, warnings: [],
-      bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 30_000, kubeletClient: opts.kubeletClient,
+      bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 30_000, kubeletClient: opts.kubeletClient, tokenIssuer: opts.tokenIssuer,
     });
   }
   const parts = path.split('/').filter(Boolean);

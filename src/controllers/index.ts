@@ -5,6 +5,7 @@ import { SchedulerController } from '../scheduler/controller.ts';
 import { GarbageCollector } from './garbagecollector/controller.ts';
 import { NamespaceController } from './namespace/controller.ts';
 import { ServiceAccountController } from './serviceaccount/controller.ts';
+import { RootCACertPublisher } from './rootcacertpublisher/controller.ts';
 import { NodeIpamController } from './nodeipam/controller.ts';
 import { NodeLifecycleController } from './nodelifecycle/controller.ts';
 import { PodGCController } from './podgc/controller.ts';
@@ -17,6 +18,9 @@ import { ReplicaSetController } from './replicaset/controller.ts';
 import { DeploymentController } from './deployment/controller.ts';
 import { EndpointsController } from './endpoints/controller.ts';
 import { EndpointSliceController } from './endpointslice/controller.ts';
+import { HorizontalPodAutoscalerController } from './horizontalpodautoscaler/controller.ts';
+import { RegistryScaleClient } from './horizontalpodautoscaler/scale.ts';
+import type { ResourceMetricsSource } from '../apiserver/metrics/types.ts';
 import type { Controller } from './types.ts';
 
 /** Wraps a component that manages its own watches as a Controller. */
@@ -30,7 +34,11 @@ function component(name: string, make: () => { start(): Promise<void>; stop(): v
 }
 
 export interface ControllerOptions {
+  /** The cluster CA (PEM) the root CA publisher puts in every namespace's kube-root-ca.crt. */
+  caCertPem?: string;
   nodeMonitorGracePeriodMs?: number;
+  /** Pod usage for the HorizontalPodAutoscaler (the API server's metrics scraper). */
+  metrics?: ResourceMetricsSource;
 }
 
 export function builtInControllers(registry: Registry, log: Logger, opts: ControllerOptions = {}): Controller[] {
@@ -38,6 +46,7 @@ export function builtInControllers(registry: Registry, log: Logger, opts: Contro
     component('namespace', () => new NamespaceController(registry, log.child('namespace-controller'))),
     component('garbage-collector', () => new GarbageCollector(registry, log.child('garbage-collector'))),
     new ServiceAccountController(),
+    ...(opts.caCertPem ? [new RootCACertPublisher({ caCertPem: opts.caCertPem })] : []),
     new NodeIpamController(),
     new NodeLifecycleController({ gracePeriodMs: opts.nodeMonitorGracePeriodMs }),
     new PodGCController(),
@@ -51,5 +60,6 @@ export function builtInControllers(registry: Registry, log: Logger, opts: Contro
     new CronJobController(),
     new EndpointsController(),
     new EndpointSliceController(),
+    new HorizontalPodAutoscalerController({ metrics: opts.metrics, scale: new RegistryScaleClient(registry) }),
   ];
 }

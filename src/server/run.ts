@@ -8,8 +8,11 @@ import type { Store } from '../store/types.ts';
 import type { SqliteStore } from '../store/index.ts';
 import { ensureClusterCredentials } from '../apiserver/pki/index.ts';
 import { createAuthenticator } from '../apiserver/authn/index.ts';
+import { ServiceAccountTokenIssuer } from '../apiserver/serviceaccount/token-issuer.ts';
+import { registryObjectGetter, serviceAccountTokenAuthenticator } from '../apiserver/serviceaccount/authenticator.ts';
 import { Registry } from '../apiserver/registry/registry.ts';
 import { startApiServer, type ApiServer } from '../apiserver/server.ts';
+import { MetricsScraper } from '../apiserver/metrics/scraper.ts';
 import { InProcessClient } from '../client/inprocess.ts';
 import { ensureDefaultNamespaces } from '../controllers/namespace/defaults.ts';
 import { ensureKubernetesService } from './kubernetes-service.ts';
@@ -40,9 +43,7 @@ export interface ServerConfig {
   nodeMonitorGracePeriodMs?: number;
 }
 
-export function defaultDataDir(): string {
-  return process.getuid?.() === 0 ? '/var/lib/skiff' : path.join(os.homedir(), '.skiff');
-}
+export { defaultDataDir } from '../cli/flags.ts';
 
 export interface RunningServer {
   url: string;
@@ -61,25 +62,33 @@ export async function runServer(config: ServerConfig): Promise<RunningServer> {
   const store: Store = await openStore({ dataDir: config.dataDir, endpoint: config.datastoreEndpoint });
   // History is compacted in the background so the database does not grow without bound.
   const compactor = (store as Partial<SqliteStore>).startCompactor?.();
-  const registry = new Registry(store, { serviceCidr: config.serviceCidr });
+  const registry = new Registry(store, { serviceCidr: config.serviceCidr, serviceAccountAdmission: true });
   const client = new InProcessClient(registry);
 
   const advertiseHost = config.bindAddress === '0.0.0.0' || config.bindAddress === '::' ? '127.0.0.1' : config.bindAddress;
   const urlFor = (port: number) => `https://${advertiseHost.includes(':') ? `[${advertiseHost}]` : advertiseHost}:${port}`;
   let creds = await ensureClusterCredentials({ dataDir: config.dataDir, serverUrl: urlFor(config.httpsListenPort), extraSans: config.tlsSans, token: config.token });
   const tokens = new Map([[creds.joinToken, { name: 'system:skiff:join', groups: ['system:bootstrappers', 'system:authenticated'] }]]);
+  // Service-account tokens: issued by TokenRequest, checked by the authenticator. Issuer
+  // https://kubernetes.default.svc.cluster.local (k3s's); the API's audience is the issuer.
+  const tokenIssuer = new ServiceAccountTokenIssuer({ privateKeyPem: creds.serviceAccountKeyPem });
+  const serviceAccountTokens = serviceAccountTokenAuthenticator(tokenIssuer, registryObjectGetter(registry), log.child('authn'));
 
+  // Node agents accept any client certificate the cluster CA signed; the admin one for now.
+  const kubeletClient = { certPem: creds.adminCertPem, keyPem: creds.adminKeyPem };
+  // metrics.k8s.io and the HPA controller read node usage from here (scraped on demand, then every 15 s).
+  const metrics = new MetricsScraper({ registry, kubeletClient, log: log.child('metrics') });
   let ready = false;
   let api: ApiServer;
   try {
     api = await startApiServer({
       registry,
       tls: { cert: creds.servingCertPem, key: creds.servingKeyPem, ca: creds.caCertPem },
-      authenticate: createAuthenticator({ caCertPem: creds.caCertPem, tokens }),
+      authenticate: createAuthenticator({ caCertPem: creds.caCertPem, tokens, serviceAccountTokens }),
+      tokenIssuer,
       host: config.bindAddress, port: config.httpsListenPort,
       ready: () => ready, log: log.child('apiserver'), skiffVersion: SKIFF_VERSION,
-      // Node agents accept any client certificate the cluster CA signed; the admin one for now.
-      kubeletClient: { certPem: creds.adminCertPem, keyPem: creds.adminKeyPem },
+      kubeletClient, metrics,
     });
   } catch (err) {
     await store.close();
@@ -94,7 +103,7 @@ export async function runServer(config: ServerConfig): Promise<RunningServer> {
   const controllers = new ControllerManager({
     registry, log: log.child('controllers'), identity: config.nodeName, // stable: a restart takes its own lease back at once
     config: { clusterCidr: config.clusterCidr, nodeCidrMaskSize: 24, serviceCidr: config.serviceCidr },
-    controllers: () => builtInControllers(registry, log, { nodeMonitorGracePeriodMs: config.nodeMonitorGracePeriodMs }),
+    controllers: () => builtInControllers(registry, log, { nodeMonitorGracePeriodMs: config.nodeMonitorGracePeriodMs, metrics, caCertPem: creds.caCertPem }),
   });
   await controllers.start();
   ready = true;
@@ -115,6 +124,7 @@ export async function runServer(config: ServerConfig): Promise<RunningServer> {
       ready = false;
       if (agent) await agent.then((a) => a.stop(), () => {});
       controllers.stop();
+      metrics.stop();
       compactor?.stop();
       await api.close();
       registry.watchCache.stop();

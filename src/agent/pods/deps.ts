@@ -13,6 +13,7 @@ import { runHandler, type ProbedContainer } from '../probes/handlers.ts';
 import type { ProbeManager } from '../probes/manager.ts';
 import { PodVolumes, writeEtcHosts, type VolumeDeps } from '../volumes/index.ts';
 import type { PodDeps } from './manager.ts';
+import { ServiceAccountTokenSource, httpTokenRequester } from './sa-tokens.ts';
 
 type Json = Record<string, any>;
 
@@ -72,14 +73,20 @@ export function podDeps(o: PodDepsOptions): PodDeps {
   };
   const objects = { getConfigMap: get(configMaps), getSecret: get(secrets) };
   const volumes = new PodVolumes(o.agentDir);
-  const volumeDeps: VolumeDeps = { ...objects, nodeName: o.nodeName, nodeAllocatable: o.allocatable };
+  // Projected service-account tokens: TokenRequest bound to the pod, cached and refreshed at 80% of their lifetime.
+  const requester = httpTokenRequester(o.client);
+  const saTokens = requester && new ServiceAccountTokenSource({ request: requester });
+  const volumeDeps: VolumeDeps = {
+    ...objects, nodeName: o.nodeName, nodeAllocatable: o.allocatable,
+    ...(saTokens ? { serviceAccountToken: (audience, seconds, pod) => saTokens.token(audience, seconds, pod) } : {}),
+  };
   let hostDns: ReturnType<typeof parseResolvConf> | undefined;
   const execSync = (containerId: string) => async (cmd: string[], timeoutSeconds: number) => o.cri.execSync(containerId, cmd, timeoutSeconds);
 
   return {
     setUpVolumes: (pod) => volumes.setUp(pod, volumeDeps),
     updateVolumes: async (pod) => { await volumes.update(pod, volumeDeps); },
-    tearDownVolumes: ({ uid }) => volumes.tearDown(uid),
+    tearDownVolumes: async ({ uid }) => { await volumes.tearDown(uid); saTokens?.forgetPod(uid); },
     async containerMounts(pod, container, vols, podIP, env) {
       const podDir = volumes.podDir(pod.metadata.uid!);
       const mounts: Mount[] = await volumes.containerMounts(container, vols, { env });

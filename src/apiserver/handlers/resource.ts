@@ -19,6 +19,8 @@ import { patchResource } from './patch.ts';
 import { getScale, updateScale } from './scale.ts';
 import { bindPod } from './binding.ts';
 import { handlePodStream, isPodStreamRequest, type KubeletClientConfig } from './pod-streams.ts';
+import { requestToken } from './token-request.ts';
+import type { ServiceAccountTokenIssuer } from '../serviceaccount/token-issuer.ts';
 
 export interface HandlerContext {
   req: IncomingMessage;
@@ -31,6 +33,8 @@ export interface HandlerContext {
   bookmarkIntervalMs: number;
   /** The client certificate for node agents (pods/log, exec, attach, portforward). */
   kubeletClient?: KubeletClientConfig;
+  /** Signs TokenRequests (serviceaccounts/token). */
+  tokenIssuer?: ServiceAccountTokenIssuer;
 }
 
 export async function handleResource(ctx: HandlerContext): Promise<void> {
@@ -48,6 +52,7 @@ export async function handleResource(ctx: HandlerContext): Promise<void> {
   if (isPodStreamRequest(info)) return handlePodStream(ctx);
   const verbOk = info.subresource ? true : r.verbs.includes(info.verb);
   if (!verbOk) throw methodNotAllowed();
+  if (info.subresource === 'token' && info.verb !== 'create') throw methodNotAllowed();
   checkKnownParams(info.verb, ctx.query);
   switch (info.verb) {
     case 'get': return info.subresource === 'scale' ? getScale(ctx) : handleGet(ctx);
@@ -55,6 +60,7 @@ export async function handleResource(ctx: HandlerContext): Promise<void> {
     case 'watch': return serveWatch(ctx);
     case 'create':
       if (info.subresource === 'binding') return bindPod(ctx);
+      if (info.subresource === 'token') return requestToken(ctx);
       if (info.name !== undefined) throw methodNotAllowed();
       return handleCreate(ctx);
     case 'update': return info.subresource === 'scale' ? updateScale(ctx) : handleUpdate(ctx);
