@@ -6,9 +6,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { agentUnavailable, eventually, startServer, type TestServer } from '../helpers/cluster.ts';
+import { podWaiter, TEST_IMAGE } from '../helpers/pods.ts';
 
 const skip = agentUnavailable();
-const IMAGE = 'skiff.local/busybox:1';
+const IMAGE = TEST_IMAGE;
 let s: TestServer;
 let hostDir: string;
 
@@ -22,18 +23,7 @@ after(async () => {
   if (hostDir) rmSync(hostDir, { recursive: true, force: true });
 });
 
-async function pod(name: string): Promise<any> {
-  return (await s.request('GET', `/api/v1/namespaces/default/pods/${name}`)).json;
-}
-
-async function waitPod(name: string, ok: (p: any) => boolean, what: string, timeoutMs = 30_000): Promise<any> {
-  let last: any;
-  try {
-    return await eventually(async () => { last = await pod(name); return ok(last) && last; }, timeoutMs, `${name}: ${what}`);
-  } catch (err) {
-    throw new Error(`${(err as Error).message}\nstatus: ${JSON.stringify(last?.status, null, 1)}`);
-  }
-}
+const { waitPod } = podWaiter(() => s);
 
 const exec = async (name: string, ...cmd: string[]) => (await s.kubectlOk(['exec', name, '--', ...cmd])).trim();
 

@@ -9,9 +9,10 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { agentUnavailable, eventually, KUBECTL, startServer, type TestServer } from '../helpers/cluster.ts';
+import { isReady, isRunning, podWaiter, TEST_IMAGE } from '../helpers/pods.ts';
 
 const skip = agentUnavailable();
-const IMAGE = 'skiff.local/busybox:1';
+const IMAGE = TEST_IMAGE;
 let s: TestServer;
 
 before(async () => {
@@ -28,22 +29,9 @@ async function apply(yaml: string): Promise<void> {
   await s.kubectlOk(['apply', '-f', '-'], { input: yaml });
 }
 
-async function pod(name: string, ns = 'default'): Promise<any> {
-  return (await s.request('GET', `/api/v1/namespaces/${ns}/pods/${name}`)).json;
-}
-
-async function waitPod(name: string, ok: (p: any) => boolean, what: string, timeoutMs = 30_000): Promise<any> {
-  let last: any;
-  try {
-    return await eventually(async () => { last = await pod(name); return ok(last) && last; }, timeoutMs, `${name}: ${what}`);
-  } catch (err) {
-    const events = await s.kubectl(['get', 'events', '--field-selector', `involvedObject.name=${name}`]);
-    throw new Error(`${(err as Error).message}\nstatus: ${JSON.stringify(last?.status, null, 1)}\nevents:\n${events.stdout}`);
-  }
-}
-
-const running = (p: any) => p.status?.phase === 'Running' && p.status.containerStatuses?.every((c: any) => c.state.running);
-const ready = (p: any) => p.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True');
+const { pod, waitPod } = podWaiter(() => s);
+const running = isRunning;
+const ready = isReady;
 
 function podYaml(name: string, command: string, extra = ''): string {
   return `apiVersion: v1
