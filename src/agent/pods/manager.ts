@@ -236,9 +236,13 @@ export class PodManager implements PodStreamBackend {
       if (sandbox && (s.restartPolicy ?? 'Always') === 'Never' && rt.containers.some((c) => c.sandboxId === sandbox!.id)) {
         if (!rt.containers.some((c) => c.sandboxId === sandbox!.id && c.state !== 'exited')) return;
       }
-      sandbox = await this.#createSandbox(pod, st, sandbox);
-      if (!sandbox) return;
+      // Volumes and the sandbox do not depend on each other: set them up side by side.
+      const [volumesReady, created] = await Promise.all([this.#ensureVolumes(pod, st), this.#createSandbox(pod, st, sandbox)]);
+      sandbox = created;
+      if (!sandbox || !volumesReady) return;
       rt = this.#rt.get(st.uid);
+    } else if (!(await this.#ensureVolumes(pod, st))) {
+      return;
     } else if (Date.now() - st.volumesRefreshedAt > VOLUME_REFRESH_MS) {
       st.volumesRefreshedAt = Date.now();
       await this.#o.deps.updateVolumes(pod).catch((err) => this.#log.debug('volume refresh failed', { pod: st.key, error: (err as Error).message }));
@@ -311,6 +315,22 @@ export class PodManager implements PodStreamBackend {
     await this.#startContainer(pod, st, sandbox, c, kind, latest.attempt + 1);
   }
 
+  /** The pod's volumes, set up once; on failure a FailedMount event and a retry. */
+  async #ensureVolumes(pod: KObject, st: PodState): Promise<boolean> {
+    if (st.volumes) return true;
+    try {
+      st.volumes = await this.#o.deps.setUpVolumes(pod);
+      st.volumesRefreshedAt = Date.now();
+      return true;
+    } catch (err) {
+      const e = err as Error & { eventMessage?: string };
+      this.#o.events.event(pod, 'Warning', 'FailedMount', e.eventMessage ?? `MountVolume.SetUp failed: ${e.message}`);
+      for (const c of [...(spec(pod).initContainers ?? []), ...(spec(pod).containers ?? [])]) st.waiting.set(c.name, { reason: 'ContainerCreating' });
+      this.#queue.addAfter(st.key, 2_000);
+      return false;
+    }
+  }
+
   async #createSandbox(pod: KObject, st: PodState, old: RtSandbox | undefined): Promise<RtSandbox | undefined> {
     const cri = this.#o.cri;
     if (old) {
@@ -318,16 +338,6 @@ export class PodManager implements PodStreamBackend {
       this.#o.events.event(pod, 'Normal', 'SandboxChanged', 'Pod sandbox changed, it will be killed and re-created.');
       await this.#stopPod(pod, st, 0);
       await cri.removePodSandbox(old.id).catch((err) => { if (!criNotFound(err)) throw err; });
-    }
-    try {
-      st.volumes = await this.#o.deps.setUpVolumes(pod);
-      st.volumesRefreshedAt = Date.now();
-    } catch (err) {
-      const message = (err as Error).message;
-      this.#o.events.event(pod, 'Warning', 'FailedMount', `MountVolume.SetUp failed: ${message}`);
-      for (const c of [...(spec(pod).initContainers ?? []), ...(spec(pod).containers ?? [])]) st.waiting.set(c.name, { reason: 'ContainerCreating' });
-      this.#queue.addAfter(st.key, 2_000);
-      return undefined;
     }
     const config = this.#sandboxConfig(pod, old ? old.attempt + 1 : 0);
     let id: string;
@@ -377,7 +387,7 @@ export class PodManager implements PodStreamBackend {
     let mounts: Mount[];
     try {
       envs = await this.#o.deps.resolveEnv(pod, c, sandbox.ips.length ? sandbox.ips : [podIP]);
-      mounts = await this.#o.deps.containerMounts(pod, c, st.volumes ?? await this.#o.deps.setUpVolumes(pod), podIP, envs);
+      mounts = await this.#o.deps.containerMounts(pod, c, st.volumes!, podIP, envs);
     } catch (err) {
       const message = (err as Error).message;
       if (st.waiting.get(c.name)?.message !== message) this.#o.events.event(pod, 'Warning', 'Failed', `Error: ${message}`);
