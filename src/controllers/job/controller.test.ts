@@ -160,17 +160,14 @@ test('suspend deletes active pods without counting failures; resume starts them 
   try {
     await jobs.create(jobManifest('pause', { parallelism: 2, completions: 2 }));
     await bed.until(async () => live(await podsOf(bed, 'pause')).length === 2);
-    const j = await jobs.get('default', 'pause');
-    (j.spec as Json).suspend = true;
-    await jobs.update(j);
+    // A patch, not get+update: the controller writes the Job's status meanwhile.
+    await jobs.patch('default', 'pause', 'merge', { spec: { suspend: true } });
     let job = await bed.until(async () => {
       const cur = await jobs.get('default', 'pause');
       return cond(cur, 'Suspended') && (await podsOf(bed, 'pause')).length === 0 && (cur.status as Json).active === 0 && cur;
     }, 15000, 'suspended');
     assert.equal((job.status as Json).failed, 0);
-    const again = await jobs.get('default', 'pause');
-    (again.spec as Json).suspend = false;
-    await jobs.update(again);
+    await jobs.patch('default', 'pause', 'merge', { spec: { suspend: false } });
     await bed.until(async () => live(await podsOf(bed, 'pause')).length === 2, 15000, 'resumed');
     job = await bed.until(async () => { const cur = await jobs.get('default', 'pause'); return !cond(cur, 'Suspended') && cur; });
     assert.equal(((job.status as Json).conditions as Json[]).find((c) => c.type === 'Suspended')?.reason, 'JobResumed');

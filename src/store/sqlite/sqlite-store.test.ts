@@ -282,9 +282,12 @@ test('watch joins replay to live with no gap and no duplicate under concurrent w
   await store.create('/other/x', 'not under the prefix');
 
   let writing = true;
+  let written = 0;
   const writer = (async () => {
     let i = 0;
-    while (writing) {
+    // At least 20 live writes, however slow the machine: the replay must be overlapped.
+    while (writing || written < 20) {
+      written++;
       await store.create(`/c/live-${i++}`, 'v');
       await new Promise((r) => setImmediate(r));
     }
