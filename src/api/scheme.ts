@@ -1,6 +1,14 @@
 // The scheme: every resource the API serves, with what discovery, routing and storage
 // need to know about it. Kind-specific behaviour (defaults, validation, tables) lives in
 // kinds/, looked up by group and kind.
+//
+// A resource may be served at more versions than it is stored at: such an entry carries a
+// `conversion` naming the entry it is stored as and a pair of pure functions to and from
+// that storage version (autoscaling/v1 HorizontalPodAutoscalers are stored as
+// autoscaling/v2). The registry converts on the way in and out; both paths see the same
+// objects under the same storage key.
+import type { KObject } from './object.ts';
+import { hpaV1ToV2, hpaV2ToV1 } from './conversion/autoscaling-v1.ts';
 
 export type Verb =
   | 'create' | 'delete' | 'deletecollection' | 'get' | 'list' | 'patch' | 'update' | 'watch';
@@ -22,6 +30,18 @@ export interface ResourceInfo {
   shortNames?: string[];
   categories?: string[];
   subresources: Subresource[];
+  /** Set on a version served by converting to and from another entry's (storage) version. */
+  conversion?: VersionConversion;
+}
+
+/** How a served version maps onto the version its objects are stored at. */
+export interface VersionConversion {
+  /** The entry of the storage version (same group, resource and kind). */
+  storage: ResourceInfo;
+  /** A body of this version as the storage version (pure: the argument is not changed). */
+  toStorage(obj: KObject): KObject;
+  /** A stored object as this version (pure). */
+  fromStorage(obj: KObject): KObject;
 }
 
 export function groupVersion(r: { group: string; version: string }): string {
@@ -39,10 +59,13 @@ function res(
     shortNames: extra.shortNames,
     categories: extra.categories,
     subresources: extra.subresources ?? [],
+    ...(extra.conversion ? { conversion: extra.conversion } : {}),
   };
 }
 
 const all = ['all'];
+
+const HPA_V2 = res('autoscaling', 'v2', 'horizontalpodautoscalers', 'HorizontalPodAutoscaler', true, { shortNames: ['hpa'], categories: all, subresources: ['status'] });
 
 export const RESOURCES: ResourceInfo[] = [
   // core/v1
@@ -67,8 +90,12 @@ export const RESOURCES: ResourceInfo[] = [
   res('apps', 'v1', 'daemonsets', 'DaemonSet', true, { shortNames: ['ds'], categories: all, subresources: ['status'] }),
   res('apps', 'v1', 'statefulsets', 'StatefulSet', true, { shortNames: ['sts'], categories: all, subresources: ['status', 'scale'] }),
   res('apps', 'v1', 'controllerrevisions', 'ControllerRevision', true),
-  // autoscaling/v2
-  res('autoscaling', 'v2', 'horizontalpodautoscalers', 'HorizontalPodAutoscaler', true, { shortNames: ['hpa'], categories: all, subresources: ['status'] }),
+  // autoscaling/v2 (storage and preferred version: listed first), autoscaling/v1 by conversion
+  HPA_V2,
+  res('autoscaling', 'v1', 'horizontalpodautoscalers', 'HorizontalPodAutoscaler', true, {
+    shortNames: ['hpa'], categories: all, subresources: ['status'],
+    conversion: { storage: HPA_V2, toStorage: hpaV1ToV2, fromStorage: hpaV2ToV1 },
+  }),
   // batch/v1
   res('batch', 'v1', 'jobs', 'Job', true, { categories: all, subresources: ['status'] }),
   res('batch', 'v1', 'cronjobs', 'CronJob', true, { shortNames: ['cj'], categories: all, subresources: ['status'] }),
@@ -94,6 +121,9 @@ export const RESOURCES: ResourceInfo[] = [
   // storage.k8s.io/v1
   res('storage.k8s.io', 'v1', 'storageclasses', 'StorageClass', false, { shortNames: ['sc'] }),
 ];
+
+/** The entries objects are stored as: one per stored resource (no converted versions). */
+export const STORED_RESOURCES: ResourceInfo[] = RESOURCES.filter((r) => !r.conversion);
 
 /** Group versions in the order discovery lists them (core first, then as above). */
 export function groupVersions(): { group: string; version: string }[] {

@@ -39,7 +39,9 @@ function served(r: ResourceInfo): Subresource[] {
   return r.subresources.filter((s) => SERVED_SUBRESOURCES.has(s));
 }
 
-function storageVersionHash(r: ResourceInfo): string {
+/** Hash of the version objects are stored at: the same for every version served of one resource. */
+function storageVersionHash(served: ResourceInfo): string {
+  const r = served.conversion?.storage ?? served;
   return createHash('sha256').update(`${groupVersion(r)}/${r.kind}`).digest('base64').slice(0, 11);
 }
 

@@ -30,8 +30,10 @@ export function toTable(r: ResourceInfo, items: KObject[], opts: TableOptions) {
   const def = strategyFor(r.group, r.kind).table;
   const now = opts.now ?? Date.now();
   const columns = def ? [NAME_COLUMN, ...def.columns] : [NAME_COLUMN, AGE_COLUMN];
+  // The kind's columns read the storage version; a converted version is read through it.
+  const cellsOf = (obj: KObject): unknown[] => (def ? def.cells(r.conversion ? r.conversion.toStorage(obj) : obj, now) : [since(obj.metadata.creationTimestamp, now)]);
   const rows = items.map((obj) => ({
-    cells: [obj.metadata.name, ...(def ? def.cells(obj, now) : [since(obj.metadata.creationTimestamp, now)])],
+    cells: [obj.metadata.name, ...cellsOf(obj)],
     object: rowObject(obj, opts.includeObject, opts.version),
   }));
   return {

@@ -7,6 +7,7 @@ const BY_GROUP_VERSION: Record<string, string[]> = {
     'Pod', 'PersistentVolumeClaim', 'LimitRange',
   ],
   'apps/v1': ['Deployment', 'ReplicaSet', 'DaemonSet', 'StatefulSet'],
+  'autoscaling/v1': ['HorizontalPodAutoscaler'],
   'batch/v1': ['Job', 'CronJob'],
   'rbac.authorization.k8s.io/v1': ['Role', 'ClusterRole', 'RoleBinding', 'ClusterRoleBinding'],
   'scheduling.k8s.io/v1': ['PriorityClass'],

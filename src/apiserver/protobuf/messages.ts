@@ -29,6 +29,11 @@ export const MESSAGES: Record<string, string> = {
   StatefulSet: 'metadata=1:ObjectMeta spec=2:StatefulSetSpec status=3:StatefulSetStatus',
   PersistentVolumeClaim: 'metadata=1:ObjectMeta spec=2:PersistentVolumeClaimSpec status=3:PersistentVolumeClaimStatus',
   LimitRange: 'metadata=1:ObjectMeta spec=2:LimitRangeSpec',
+  // autoscaling/v1 (kubectl autoscale sends it as protobuf; the server stores it as v2).
+  HorizontalPodAutoscaler: 'metadata=1:ObjectMeta spec=2:HorizontalPodAutoscalerSpec status=3:HorizontalPodAutoscalerStatus',
+  HorizontalPodAutoscalerSpec: 'scaleTargetRef=1:CrossVersionObjectReference minReplicas=2:i! maxReplicas=3:i! targetCPUUtilizationPercentage=4:i!',
+  HorizontalPodAutoscalerStatus: 'observedGeneration=1:i! lastScaleTime=2:Time currentReplicas=3:i! desiredReplicas=4:i! currentCPUUtilizationPercentage=5:i!',
+  CrossVersionObjectReference: 'kind=1:s name=2:s apiVersion=3:s',
   // authentication.k8s.io/v1 (kubectl create token sends it as protobuf).
   TokenRequest: 'metadata=1:ObjectMeta spec=2:TokenRequestSpec status=3:TokenRequestStatus',
   TokenRequestSpec: 'audiences=1:*s boundObjectRef=3:BoundObjectReference expirationSeconds=4:i!',

@@ -3,6 +3,9 @@
 // optimistic concurrency, generation, finalizers and graceful deletion, namespace
 // lifecycle, field validation). Kind-specific behaviour comes from the kind's strategy.
 // Both the HTTP handlers and the in-process client call this; nothing writes around it.
+// A resource served by conversion (ResourceInfo.conversion) is handled here too: bodies
+// are checked against their own version's schema, converted to the storage version and
+// written through the storage entry; what comes back is converted to the served version.
 import { randomUUID } from 'node:crypto';
 import type { KObject } from '../../api/object.ts';
 import type { ResourceInfo } from '../../api/scheme.ts';
@@ -104,12 +107,17 @@ export class Registry {
   }
 
   async get(r: ResourceInfo, ns: string | undefined, name: string): Promise<KObject> {
+    if (r.conversion) return r.conversion.fromStorage(await this.get(r.conversion.storage, ns, name));
     const kv = await this.store.get(storageKey(r, ns, name));
     if (!kv) throw notFound(r, name);
     return decode(kv);
   }
 
   async tryGet(r: ResourceInfo, ns: string | undefined, name: string): Promise<KObject | undefined> {
+    if (r.conversion) {
+      const stored = await this.tryGet(r.conversion.storage, ns, name);
+      return stored && r.conversion.fromStorage(stored);
+    }
     const kv = await this.store.get(storageKey(r, ns, name));
     return kv && decode(kv);
   }
@@ -117,6 +125,11 @@ export class Registry {
   // ---- list ---------------------------------------------------------------------------
 
   async list(r: ResourceInfo, ns: string | undefined, q: ListQuery = {}): Promise<ListResult> {
+    if (r.conversion) {
+      const c = r.conversion;
+      const result = await this.list(c.storage, ns, q);
+      return { ...result, items: result.items.map((o) => c.fromStorage(o)) };
+    }
     const prefix = storageKey(r, ns);
     let revision = 0;
     let startKey: string | undefined;
@@ -177,6 +190,11 @@ export class Registry {
    * recent state) and unpaginated consistent reads. Items are shared: read-only.
    */
   async listFromCache(r: ResourceInfo, ns: string | undefined, q: ListQuery): Promise<{ items: CachedObject[]; resourceVersion: string }> {
+    if (r.conversion) {
+      const c = r.conversion;
+      const result = await this.listFromCache(c.storage, ns, q);
+      return { ...result, items: result.items.map((item) => convertedCached(item, c.fromStorage)) };
+    }
     const cache = await this.watchCache.for(r);
     if (q.resourceVersion !== '0') await cache.waitFor(await this.store.currentRevision());
     const revision = cache.revision;
@@ -193,6 +211,11 @@ export class Registry {
   // ---- create -------------------------------------------------------------------------
 
   async create(r: ResourceInfo, ns: string | undefined, input: KObject, opts: WriteOptions = {}): Promise<KObject> {
+    if (r.conversion) {
+      const c = r.conversion;
+      const body = c.toStorage(this.#admitShape(r, ns, input, opts));
+      return c.fromStorage(await this.create(c.storage, ns, body, { ...opts, fieldValidation: 'Ignore', inputOwned: true }));
+    }
     // Allocating writes go one at a time, from reading what is taken to storing the result.
     if (isService(r)) return this.#serviceLock.run(() => this.#create(r, ns, input, opts));
     return this.#create(r, ns, input, opts);
@@ -320,6 +343,16 @@ export class Registry {
     mutate: (current: KObject) => KObject | Promise<KObject>,
     opts: WriteOptions = {}, pinned = false,
   ): Promise<KObject> {
+    if (r.conversion) {
+      // The caller changes the object as its own version; the storage entry does the rest.
+      const c = r.conversion;
+      const strict = opts.fieldValidation !== undefined && opts.fieldValidation !== 'Ignore';
+      const stored = await this.guaranteedUpdate(c.storage, ns, name, async (current) => {
+        const next = await mutate(c.fromStorage(current));
+        return c.toStorage(strict ? this.#admitShape(r, ns, next, opts) : normalise(r, ns, next));
+      }, { ...opts, fieldValidation: 'Ignore' }, pinned);
+      return c.fromStorage(stored);
+    }
     if (isService(r) && !opts.subresource) return this.#serviceLock.run(() => this.#guaranteedUpdate(r, ns, name, mutate, opts, pinned));
     return this.#guaranteedUpdate(r, ns, name, mutate, opts, pinned);
   }
@@ -419,6 +452,10 @@ export class Registry {
 
   /** Returns the object as it was deleted, or as it now stands while deletion waits on finalizers or grace. */
   async delete(r: ResourceInfo, ns: string | undefined, name: string, opts: DeleteOptions = {}): Promise<{ obj: KObject; pending: boolean }> {
+    if (r.conversion) {
+      const result = await this.delete(r.conversion.storage, ns, name, opts);
+      return { ...result, obj: r.conversion.fromStorage(result.obj) };
+    }
     const key = storageKey(r, ns, name);
     for (let attempt = 0; ; attempt++) {
       const kv = await this.store.get(key);
@@ -495,6 +532,13 @@ function normalise(r: ResourceInfo, ns: string | undefined, obj: KObject): KObje
   obj.metadata ??= {};
   if (r.namespaced) obj.metadata.namespace = ns; else delete obj.metadata.namespace;
   return obj;
+}
+
+/** A cached object seen through a conversion; its JSON is made on first use. */
+function convertedCached(item: CachedObject, convert: (o: KObject) => KObject): CachedObject {
+  const obj = convert(item.obj);
+  let json: string | undefined;
+  return { key: item.key, revision: item.revision, obj, json: () => (json ??= JSON.stringify(obj)) };
 }
 
 function stripRV(obj: KObject): KObject {

@@ -55,6 +55,16 @@ export async function startWatch(
   registry: Registry, r: ResourceInfo, ns: string | undefined, q: WatchQuery,
   emit: (ev: ApiWatchEvent) => void, onEnd: () => void,
 ): Promise<ApiWatcher> {
+  if (r.conversion) {
+    // Watch the storage version and convert each event's object to the served version.
+    const c = r.conversion;
+    const apiVersion = r.group ? `${r.group}/${r.version}` : r.version;
+    return startWatch(registry, c.storage, ns, q, (ev) => {
+      if (ev.type === 'ERROR') emit(ev);
+      else if (ev.type === 'BOOKMARK') emit({ type: ev.type, object: { ...(ev.object as KObject), apiVersion } });
+      else emit({ type: ev.type, object: c.fromStorage(ev.object as KObject) });
+    }, onEnd);
+  }
   const filter = cacheFilter(r, ns, q);
   const cache = await registry.watchCache.for(r);
   const rv = q.resourceVersion;

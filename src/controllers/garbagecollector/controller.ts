@@ -5,7 +5,7 @@
 // It watches the whole store once, so it sees every kind without one watch per resource.
 import type { KObject, OwnerReference } from '../../api/object.ts';
 import type { ResourceInfo } from '../../api/scheme.ts';
-import { RESOURCES, lookupKind, parseApiVersion, storageKey } from '../../api/scheme.ts';
+import { STORED_RESOURCES, lookupKind, parseApiVersion, storageKey } from '../../api/scheme.ts';
 import { FINALIZER_FOREGROUND, FINALIZER_ORPHAN, type Registry } from '../../apiserver/registry/registry.ts';
 import { decode } from '../../apiserver/registry/codec.ts';
 import type { KeyValue, Watcher } from '../../store/types.ts';
@@ -21,7 +21,7 @@ interface GraphNode {
   deleting: boolean;
 }
 
-const PREFIXES = RESOURCES.map((r) => ({ prefix: storageKey(r, undefined), r }));
+const PREFIXES = STORED_RESOURCES.map((r) => ({ prefix: storageKey(r, undefined), r }));
 
 function resourceOfKey(key: string): ResourceInfo | undefined {
   return PREFIXES.find((p) => key.startsWith(p.prefix))?.r;

@@ -2,7 +2,7 @@
 // then remove the "kubernetes" finalizer from spec.finalizers so the namespace itself goes.
 import { logSyncError } from '../types.ts';
 import type { KObject } from '../../api/object.ts';
-import { RESOURCES, lookupResource } from '../../api/scheme.ts';
+import { STORED_RESOURCES, lookupResource } from '../../api/scheme.ts';
 import type { Registry } from '../../apiserver/registry/registry.ts';
 import { startWatch, type ApiWatcher } from '../../apiserver/registry/watch.ts';
 import { WorkQueue } from '../../client/workqueue.ts';
@@ -42,7 +42,7 @@ export class NamespaceController {
     const ns = await this.#registry.tryGet(NAMESPACES, undefined, name);
     if (!ns?.metadata.deletionTimestamp) return;
     let remaining = 0;
-    for (const r of RESOURCES) {
+    for (const r of STORED_RESOURCES) {
       if (!r.namespaced || !r.verbs.includes('delete')) continue;
       const { items } = await this.#registry.list(r, name);
       for (const item of items) {
