@@ -35,6 +35,13 @@ describe('CriClient', () => {
       ExecSync: record('ExecSync', { stdout: Buffer.from('hi\n'), stderr: Buffer.alloc(0), exitCode: 0 }),
       StopContainer: ((call, cb) => setTimeout(() => cb(null, {}), 50)) as Handler,
       ListContainers: record('ListContainers', { containers: [] }),
+      // 100,000 containers with 100-byte labels: ~26 MB, beyond 16 MiB
+      ListContainerStats: ((call, cb) => cb(null, { stats: Array.from({ length: 100_000 }, (_, i) => ({
+        attributes: { id: `c${i}`, metadata: { name: 'n', attempt: i }, labels: { big: 'x'.repeat(100) } },
+        cpu: { timestamp: '1763900000123456789', usageCoreNanoSeconds: { value: String(2n ** 63n + BigInt(i)) } },
+      })) })) as Handler,
+      StopPodSandbox: ((call, cb) => setTimeout(() => cb(null, {}), 1000)) as Handler,
+      RemovePodSandbox: ((call, cb) => cb({ code: grpc.status.FAILED_PRECONDITION, details: 'ünïcode 100% \n"quoted"\nline 2' })) as Handler,
     });
     server.addService(pkg.runtime.v1.ImageService.service, {
       ImageStatus: record('ImageStatus', {}),
@@ -91,6 +98,55 @@ describe('CriClient', () => {
     assert.ok(Buffer.isBuffer(r.stdout));
     assert.deepEqual([r.stdout.toString(), r.stderr.length, r.exitCode], ['hi\n', 0, 0]);
     assert.equal(seen.ExecSync.timeout, '5');
+  });
+
+  it('accepts responses beyond 16 MiB', async () => {
+    const stats = await cri.listContainerStats();
+    assert.equal(stats.length, 100_000);
+    assert.deepEqual([stats[99_999]!.attributes!.metadata!.attempt, stats[99_999]!.cpu!.usageCoreNanoSeconds!.value, stats[5]!.memory],
+      [99_999, String(2n ** 63n + 99_999n), null]);
+  });
+
+  it('enforces deadlines client-side; decodes grpc-message', async () => {
+    const t0 = Date.now();
+    const err = await cri.stopPodSandbox('slow', 100).catch((e: unknown) => e);
+    assert.equal((err as CriError).code, 'DEADLINE_EXCEEDED', String(err));
+    assert.ok(Date.now() - t0 < 800);
+    const pre = await cri.removePodSandbox('x').catch((e: unknown) => e);
+    assert.equal((pre as CriError).code, 'FAILED_PRECONDITION');
+    assert.equal((pre as CriError).details, 'ünïcode 100% \n"quoted"\nline 2');
+    // the session survives all that
+    assert.equal((await cri.version()).runtimeName, 'fake');
+  });
+
+  it('reconnects after the runtime restarts on the same socket', async () => {
+    const sock = path.join(dir, 'restart.sock');
+    const def = protoLoader.loadSync(PROTO_PATH, { keepCase: false, longs: String, enums: String, defaults: true });
+    const pkg = grpc.loadPackageDefinition(def) as any;
+    const serve = async (name: string) => {
+      const s = new grpc.Server();
+      s.addService(pkg.runtime.v1.RuntimeService.service, { Version: ((call, cb) => cb(null, { runtimeName: name })) as Handler });
+      await new Promise<void>((resolve, reject) => s.bindAsync(`unix://${sock}`, grpc.ServerCredentials.createInsecure(), (e) => (e ? reject(e) : resolve())));
+      return s;
+    };
+    const c = CriClient.connect(sock);
+    try {
+      const s1 = await serve('one');
+      assert.equal((await c.version()).runtimeName, 'one');
+      s1.forceShutdown();
+      rmSync(sock, { force: true });
+      await new Promise((r) => setTimeout(r, 50));
+      assert.ok(isUnavailable(await c.version().catch((e: unknown) => e)));
+      const s2 = await serve('two');
+      try {
+        assert.equal((await c.waitReady(2000)).runtimeName, 'two');
+      } finally {
+        s2.forceShutdown();
+      }
+    } finally {
+      c.close();
+    }
+    await assert.rejects(c.version(), /closed/);
   });
 
   it('image status of a missing image is null; a dead socket is UNAVAILABLE', async () => {

@@ -1,15 +1,21 @@
 // CriClient: the agent's CRI v1 client (RuntimeService + ImageService) over a unix socket.
 //
-// One gRPC channel per client, shared by both services. Every call has a deadline (10 s,
-// pulls 2 min, ExecSync its own timeout plus a margin) and fails fast when the runtime is
-// not listening (no waitForReady): the agent's loops decide when to retry. gRPC errors
-// become CriError carrying the gRPC status code name ('NOT_FOUND', 'UNAVAILABLE'...).
+// gRPC spoken directly over node:http2 (one HTTP/2 session per client, shared by both
+// services, reopened when containerd closes it) with our own protobuf codec (proto.ts) for
+// api.proto: loading @grpc/grpc-js + protobufjs cost the agent ~15 MB of RSS. Every call has
+// a deadline (10 s, pulls 2 min, ExecSync its own timeout plus a margin), sent as
+// grpc-timeout and enforced here too, and fails fast when the runtime is not listening
+// (UNAVAILABLE, no waitForReady): the agent's loops decide when to retry. gRPC errors become
+// CriError carrying the gRPC status code name ('NOT_FOUND', 'UNAVAILABLE'...).
 //
 // Decoding (see types.ts): int64 → decimal string (timestamps are ns since the epoch; use
-// nanosToMs/nanosToDate), enums → names, scalars always present, absent messages null.
-import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
+// nanosToMs/nanosToDate), enums → names, scalars always present, absent messages null —
+// the shapes @grpc/proto-loader gave with the options in README.md.
+import * as http2 from 'node:http2';
+import * as net from 'node:net';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { decode, encode, parseProto, type MethodDef, type Schema } from './proto.ts';
 import type {
   AttachOptions, AuthConfig, Container, ContainerConfig, ContainerFilter, ContainerStats, ContainerStatsFilter,
   ContainerStatusResponse, ExecOptions, ExecSyncResult, FilesystemUsage, Image, ImageStatusResponse, Int64,
@@ -20,16 +26,6 @@ import type {
 export const PROTO_PATH = fileURLToPath(new URL('./api.proto', import.meta.url));
 /** The CRI API version we speak (VersionRequest.version). */
 export const CRI_API_VERSION = 'v1';
-
-const LOADER_OPTIONS: protoLoader.Options = {
-  keepCase: false,
-  longs: String,
-  enums: String,
-  defaults: true,
-  arrays: true,
-  objects: true,
-  oneofs: true,
-};
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
 export const PULL_TIMEOUT_MS = 120_000;
@@ -58,9 +54,16 @@ export function int64ToNumber(v: Int64 | number | null | undefined): number {
 
 // ---- errors ----
 
-const CODE_NAMES: Record<number, string> = Object.fromEntries(
-  Object.entries(grpc.status).filter(([, v]) => typeof v === 'number').map(([k, v]) => [v as number, k]),
-);
+/** gRPC status codes by number (grpc-js' `status` enum names). */
+const CODE_NAMES: readonly string[] = [
+  'OK', 'CANCELLED', 'UNKNOWN', 'INVALID_ARGUMENT', 'DEADLINE_EXCEEDED', 'NOT_FOUND', 'ALREADY_EXISTS',
+  'PERMISSION_DENIED', 'RESOURCE_EXHAUSTED', 'FAILED_PRECONDITION', 'ABORTED', 'OUT_OF_RANGE',
+  'UNIMPLEMENTED', 'INTERNAL', 'UNAVAILABLE', 'DATA_LOSS', 'UNAUTHENTICATED',
+];
+const S = {
+  CANCELLED: 1, UNKNOWN: 2, DEADLINE_EXCEEDED: 4, PERMISSION_DENIED: 7, RESOURCE_EXHAUSTED: 8,
+  UNIMPLEMENTED: 12, INTERNAL: 13, UNAVAILABLE: 14, UNAUTHENTICATED: 16,
+} as const;
 
 /** A failed CRI call: `code` is the gRPC status name, `message` names the method and carries the runtime's text. */
 export class CriError extends Error {
@@ -87,41 +90,63 @@ export const isUnimplemented = (err: unknown): boolean => hasCode(err, 'UNIMPLEM
 export const isDeadlineExceeded = (err: unknown): boolean => hasCode(err, 'DEADLINE_EXCEEDED');
 export const isAlreadyExists = (err: unknown): boolean => hasCode(err, 'ALREADY_EXISTS');
 
-// ---- client ----
+// ---- transport: unary gRPC over HTTP/2 on a unix socket ----
 
-type Callback = (err: grpc.ServiceError | null, res: unknown) => void;
-type UnaryMethod = (req: unknown, metadata: grpc.Metadata, options: grpc.CallOptions, cb: Callback) => grpc.ClientUnaryCall;
-type ServiceClient = grpc.Client & Record<string, UnaryMethod>;
-type ServiceCtor = new (address: string, creds: grpc.ChannelCredentials, options?: grpc.ClientOptions) => ServiceClient;
 
-let services: { runtime: ServiceCtor; image: ServiceCtor } | undefined;
-function loadServices() {
-  if (!services) {
-    const def = protoLoader.loadSync(PROTO_PATH, LOADER_OPTIONS);
-    const pkg = grpc.loadPackageDefinition(def) as unknown as { runtime: { v1: { RuntimeService: ServiceCtor; ImageService: ServiceCtor } } };
-    services = { runtime: pkg.runtime.v1.RuntimeService, image: pkg.runtime.v1.ImageService };
+/** Largest response we accept (ListContainers/ListImages on a busy node stay far below). */
+export const MAX_RECEIVE_BYTES = 64 * 1024 * 1024;
+/** Largest request we send. */
+const MAX_SEND_BYTES = 16 * 1024 * 1024;
+
+let schema: Schema | undefined;
+function loadSchema(): Schema {
+  schema ??= parseProto(readFileSync(PROTO_PATH, 'utf8'));
+  return schema;
+}
+
+interface Service { methods: Map<string, MethodDef> }
+
+/** grpc-timeout header value: at most 8 digits. */
+function grpcTimeout(ms: number): string {
+  const t = Math.max(1, Math.ceil(ms));
+  return t < 1e8 ? `${t}m` : `${Math.ceil(t / 1000)}S`;
+}
+
+/** grpc-message is percent-encoded UTF-8. */
+function decodeGrpcMessage(v: unknown): string {
+  const s = Array.isArray(v) ? v.join(',') : typeof v === 'string' ? v : '';
+  if (!s.includes('%')) return s;
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
   }
-  return services;
+}
+
+/** What a non-gRPC HTTP status means (grpc's http-grpc-status-mapping.md). */
+function httpStatusToGrpc(status: number): number {
+  switch (status) {
+    case 400: return S.INTERNAL;
+    case 401: return S.UNAUTHENTICATED;
+    case 403: return S.PERMISSION_DENIED;
+    case 404: return S.UNIMPLEMENTED;
+    case 429: case 502: case 503: case 504: return S.UNAVAILABLE;
+    default: return S.UNKNOWN;
+  }
 }
 
 export class CriClient {
   readonly socketPath: string;
-  #runtime: ServiceClient;
-  #image: ServiceClient;
+  #runtime: Service;
+  #image: Service;
+  #session: http2.ClientHttp2Session | undefined;
+  #closed = false;
 
   private constructor(socketPath: string) {
     this.socketPath = socketPath;
-    const { runtime, image } = loadServices();
-    const options: grpc.ClientOptions = {
-      'grpc.max_receive_message_length': 64 * 1024 * 1024,
-      'grpc.max_send_message_length': 16 * 1024 * 1024,
-      // Reconnect quickly after containerd restarts (the default backoff grows to 2 min).
-      'grpc.initial_reconnect_backoff_ms': 100,
-      'grpc.max_reconnect_backoff_ms': 1000,
-      'grpc.enable_retries': 0,
-    };
-    this.#runtime = new runtime(`unix://${socketPath}`, grpc.credentials.createInsecure(), options);
-    this.#image = new image(`unix://${socketPath}`, grpc.credentials.createInsecure(), { ...options, channelOverride: this.#runtime.getChannel() });
+    const s = loadSchema();
+    this.#runtime = s.services.get(`${s.package}.RuntimeService`)!;
+    this.#image = s.services.get(`${s.package}.ImageService`)!;
   }
 
   /** A client for the CRI socket at `socketPath` (absolute path). Connects lazily. */
@@ -129,9 +154,42 @@ export class CriClient {
     return new CriClient(socketPath);
   }
 
+  /** Closes the connection once the calls under way are done; later calls fail. */
   close(): void {
-    this.#image.close();
-    this.#runtime.close();
+    this.#closed = true;
+    const s = this.#session;
+    this.#session = undefined;
+    if (s && !s.destroyed) s.close();
+  }
+
+  /** The current HTTP/2 session, or a new one when there is none or it closed/errored/got GOAWAY. */
+  #getSession(): http2.ClientHttp2Session {
+    const cur = this.#session;
+    if (cur && !cur.closed && !cur.destroyed) return cur;
+    const session = http2.connect('http://localhost', {
+      createConnection: () => net.connect(this.socketPath),
+      // big responses (ListContainers on a busy node) flow without waiting on WINDOW_UPDATEs
+      settings: { initialWindowSize: 4 * 1024 * 1024, enablePush: false },
+      maxSessionMemory: 64,
+    });
+    const drop = () => {
+      if (this.#session === session) this.#session = undefined;
+    };
+    // errors reach the streams under way; the session only has to be replaced
+    session.on('error', drop);
+    session.on('goaway', drop);
+    session.on('close', drop);
+    session.on('connect', () => {
+      try {
+        session.setLocalWindowSize(16 * 1024 * 1024);
+      } catch {
+        // the session closed in between
+      }
+    });
+    // the session never keeps the process alive; a call under way does (its deadline timer)
+    session.unref();
+    this.#session = session;
+    return session;
   }
 
   /** Resolves once Version answers; rejects after timeoutMs with the last error. */
@@ -154,14 +212,124 @@ export class CriClient {
     throw new Error(`CRI runtime at ${this.socketPath} not ready after ${timeoutMs} ms: ${last instanceof Error ? last.message : String(last)}`);
   }
 
-  #call<T>(svc: ServiceClient, method: string, req: unknown, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<T> {
+  #call<T>(svc: Service, method: string, req: unknown, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const fn = svc[method];
-      if (typeof fn !== 'function') return reject(new Error(`CRI: no method ${method}`));
-      fn.call(svc, req, new grpc.Metadata(), { deadline: Date.now() + timeoutMs }, (err, res) => {
-        if (err) reject(new CriError(method, err.code ?? grpc.status.UNKNOWN, err.details || err.message));
+      const def = svc.methods.get(method);
+      if (!def) return reject(new Error(`CRI: no method ${method}`));
+      if (this.#closed) return reject(new Error('CRI client closed'));
+      let body: Buffer;
+      try {
+        body = encode(def.requestType, (req ?? {}) as Record<string, unknown>);
+      } catch (err) {
+        return reject(new CriError(method, S.INTERNAL, `Request message serialization failure: ${(err as Error).message}`));
+      }
+      if (body.length > MAX_SEND_BYTES) {
+        return reject(new CriError(method, S.RESOURCE_EXHAUSTED, `Sent message larger than max (${body.length} vs. ${MAX_SEND_BYTES})`));
+      }
+
+      let done = false;
+      let stream: http2.ClientHttp2Stream | undefined;
+      const finish = (err: CriError | null, res?: unknown) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        if (stream && !stream.closed) stream.close(http2.constants.NGHTTP2_CANCEL);
+        if (err) reject(err);
         else resolve(res as T);
+      };
+      const timer = setTimeout(() => finish(new CriError(method, S.DEADLINE_EXCEEDED, `Deadline exceeded after ${(timeoutMs / 1000).toFixed(3)}s`)), timeoutMs);
+
+      let session: http2.ClientHttp2Session;
+      try {
+        session = this.#getSession();
+        stream = session.request({
+          ':method': 'POST',
+          ':path': def.path,
+          'content-type': 'application/grpc',
+          te: 'trailers',
+          'grpc-timeout': grpcTimeout(timeoutMs),
+          'grpc-accept-encoding': 'identity',
+          'user-agent': 'skiff-cri/1',
+        });
+      } catch (err) {
+        return finish(new CriError(method, S.UNAVAILABLE, (err as Error).message));
+      }
+
+      let status: number | undefined;
+      let message = '';
+      let httpStatus = 0;
+      let contentType = '';
+      const chunks: Buffer[] = [];
+      let received = 0;
+      const takeStatus = (h: http2.IncomingHttpHeaders) => {
+        const gs = h['grpc-status'];
+        if (gs !== undefined) {
+          status = Number(Array.isArray(gs) ? gs[0] : gs);
+          message = decodeGrpcMessage(h['grpc-message']);
+        }
+      };
+      stream.on('response', (headers) => {
+        httpStatus = Number(headers[':status']);
+        contentType = String(headers['content-type'] ?? '');
+        takeStatus(headers); // trailers-only response
       });
+      stream.on('trailers', takeStatus);
+      stream.on('data', (chunk: Buffer) => {
+        received += chunk.length;
+        if (received > MAX_RECEIVE_BYTES + 5) {
+          finish(new CriError(method, S.RESOURCE_EXHAUSTED, `Received message larger than max (${received - 5} vs. ${MAX_RECEIVE_BYTES})`));
+          return;
+        }
+        chunks.push(chunk);
+      });
+      let transportError: Error | undefined;
+      stream.on('error', (err) => {
+        transportError ??= err;
+      });
+      stream.on('close', () => {
+        if (done) return;
+        if (status === undefined) {
+          if (httpStatus && httpStatus !== 200) {
+            return finish(new CriError(method, httpStatusToGrpc(httpStatus), `Received HTTP status code ${httpStatus}`));
+          }
+          const rst = stream!.rstCode;
+          const sessionGone = session.destroyed || session.closed;
+          if (!sessionGone && rst !== undefined && rst !== http2.constants.NGHTTP2_NO_ERROR) {
+            const code = rst === http2.constants.NGHTTP2_REFUSED_STREAM ? S.UNAVAILABLE
+              : rst === http2.constants.NGHTTP2_CANCEL ? S.CANCELLED
+                : rst === http2.constants.NGHTTP2_ENHANCE_YOUR_CALM ? S.RESOURCE_EXHAUSTED
+                  : rst === http2.constants.NGHTTP2_INADEQUATE_SECURITY ? S.PERMISSION_DENIED : S.INTERNAL;
+            return finish(new CriError(method, code, `Received RST_STREAM with code ${rst}${transportError ? ` (${transportError.message})` : ''}`));
+          }
+          // connection refused/reset, socket missing, session torn down: the runtime is not there
+          return finish(new CriError(method, S.UNAVAILABLE, transportError ? transportError.message : 'Connection dropped'));
+        }
+        if (status !== 0) return finish(new CriError(method, status, message));
+        if (!contentType.startsWith('application/grpc')) {
+          return finish(new CriError(method, S.UNKNOWN, `Unexpected content-type ${JSON.stringify(contentType)}`));
+        }
+        const data = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+        if (data.length < 5) return finish(new CriError(method, S.UNIMPLEMENTED, 'No message received'));
+        if (data[0] !== 0) return finish(new CriError(method, S.INTERNAL, 'Received a compressed message but none was negotiated'));
+        const len = data.readUInt32BE(1);
+        if (len > MAX_RECEIVE_BYTES) {
+          return finish(new CriError(method, S.RESOURCE_EXHAUSTED, `Received message larger than max (${len} vs. ${MAX_RECEIVE_BYTES})`));
+        }
+        if (data.length < 5 + len) return finish(new CriError(method, S.INTERNAL, 'Truncated gRPC message'));
+        let res: unknown;
+        try {
+          res = decode(def.responseType, data.subarray(5, 5 + len));
+        } catch (err) {
+          return finish(new CriError(method, S.INTERNAL, `Response message parsing error: ${(err as Error).message}`));
+        }
+        finish(null, res);
+      });
+
+      const frame = Buffer.allocUnsafe(5 + body.length);
+      frame[0] = 0;
+      frame.writeUInt32BE(body.length, 1);
+      body.copy(frame, 5);
+      stream.end(frame);
     });
   }
 

@@ -8,7 +8,6 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import * as net from 'node:net';
-import * as grpc from '@grpc/grpc-js';
 import { realTimers, type Timers } from '../../client/timers.ts';
 
 /** The kubelet's version as probes announce it (`User-Agent: kube-probe/1.32`). */
@@ -473,11 +472,14 @@ export function decodeHealthStatus(buf: Buffer): number {
   return status;
 }
 
-function runGrpc(action: GRPCAction, ctx: HandlerContext, timeoutSeconds: number): Promise<HandlerResult> {
+async function runGrpc(action: GRPCAction, ctx: HandlerContext, timeoutSeconds: number): Promise<HandlerResult> {
   const port = action.port;
   if (!Number.isInteger(port) || port <= 0 || port > 65535) {
-    return Promise.resolve({ ok: false, unknown: true, message: `invalid port number: ${port}` });
+    return { ok: false, unknown: true, message: `invalid port number: ${port}` };
   }
+  // loaded on first use: grpc-js costs the agent several MB of RSS, and only pods with a
+  // grpc probe need it (the CRI client speaks gRPC itself, see ../cri/README.md)
+  const grpc = await import('@grpc/grpc-js');
   const addr = joinHostPort(ctx.podIP, port);
   const seconds = timeoutSeconds > 0 ? timeoutSeconds : 1;
   const deadline = Date.now() + seconds * 1000;
