@@ -58,7 +58,7 @@ export async function agentCommand(args: string[]): Promise<number> {
   const agent = await runAgent({
     server, token, caPem, dataDir, nodeName: values['node-name'] ?? os.hostname().toLowerCase(), nodeIP: values['node-ip'],
     kubeletPort: parsePort('--kubelet-port', values['kubelet-port'] ?? '10250'), labels,
-    registries: loadRegistries(values['private-registry'] ?? path.join(dataDir, 'registries.yaml'), !!values['private-registry']),
+    registries: await loadRegistries(values['private-registry'] ?? path.join(dataDir, 'registries.yaml'), !!values['private-registry']),
     log: createLogger({ level, component: 'agent' }), progress: (line) => console.log(`skiff agent: ${line}`),
   });
   await new Promise<void>((resolve) => {

@@ -112,12 +112,12 @@ export async function runServer(config: ServerConfig): Promise<RunningServer> {
   return {
     url: urlFor(api.port), kubeconfigPath: creds.kubeconfigPath, tokenPath: creds.tokenPath, registry, client,
     startAgent(progress) {
-      agent ??= runAgent({
+      agent ??= loadRegistries(config.privateRegistry ?? path.join(config.dataDir, 'registries.yaml'), !!config.privateRegistry).then((registries) => runAgent({
         server: urlFor(api.port), token: creds.joinToken, caPem: creds.caCertPem, dataDir: config.dataDir,
         nodeName: config.nodeName, nodeIP: config.nodeIP, kubeletPort: config.kubeletPort ?? 10250,
-        registries: loadRegistries(config.privateRegistry ?? path.join(config.dataDir, 'registries.yaml'), !!config.privateRegistry),
+        registries,
         log: log.child('agent'), progress,
-      });
+      }));
       return agent;
     },
     async stop() {
