@@ -4,7 +4,8 @@
 // (default 30; --quick 5), plus the agent's idle RSS. Reference in the same run: the
 // floor containerd itself takes (RunPodSandbox + CreateContainer + StartContainer
 // through CRI, measured by the agent's own CRI client on the same containerd).
-// SKIFF_BENCH_STDERR=1 shows the server's and agent's stderr as it comes.
+// SKIFF_BENCH_STDERR=1 shows the server's and agent's stderr as it comes;
+// SKIFF_BENCH_AGENT_NODE_FLAGS="--cpu-prof ..." passes node flags to the agent.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -24,8 +25,8 @@ const BIN = path.join(ROOT, 'bin/skiff.js');
 const log = (msg: string) => console.error(`[pod-startup bench] ${msg}`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function startProcess(args: string[], readyLine: RegExp, what: string): Promise<{ child: ChildProcess; match: RegExpMatchArray }> {
-  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+function startProcess(args: string[], readyLine: RegExp, what: string, nodeFlags: string[] = []): Promise<{ child: ChildProcess; match: RegExpMatchArray }> {
+  const child = spawn(process.execPath, [...nodeFlags, BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   return new Promise((resolve, reject) => {
     const t = setTimeout(() => reject(new Error(`${what} not ready in 60 s:\n${out}`)), 60_000);
@@ -62,7 +63,7 @@ export async function run(argv: string[]): Promise<void> {
     const url = match[1]!;
     const token = readFileSync(path.join(serverDir, 'token'), 'utf8').trim();
     const agentStart = performance.now();
-    const { child: agent } = await startProcess(['agent', '--server', url, '--token', token, '--data-dir', agentDir, '--kubelet-port', '0', '--node-name', 'bench-node'], /node \S+ ready/, 'agent');
+    const { child: agent } = await startProcess(['agent', '--server', url, '--token', token, '--data-dir', agentDir, '--kubelet-port', '0', '--node-name', 'bench-node'], /node \S+ ready/, 'agent', (process.env.SKIFF_BENCH_AGENT_NODE_FLAGS ?? '').split(' ').filter(Boolean));
     procs.push(agent);
     const agentReadyMs = performance.now() - agentStart;
     log(`agent ready in ${Math.round(agentReadyMs)} ms`);
@@ -96,19 +97,7 @@ export async function run(argv: string[]): Promise<void> {
     await sleep(2_000);
     const idleRss = rssMb(agent.pid!);
 
-    const seq: string[] = [];
-    for (let i = 0; i < n; i++) { const name = `seq-${i}`; seq.push(name); await create(name); await waitReady([name]); }
-    log(`${n} sequential pods Ready`);
-    const par = Array.from({ length: n }, (_, i) => `par-${i}`);
-    const t0 = performance.now();
-    await Promise.all(par.map(create));
-    await waitReady(par);
-    const parTotal = performance.now() - t0;
-    log(`${n} parallel pods Ready in ${Math.round(parTotal)} ms`);
-    const busyRss = rssMb(agent.pid!);
-    watch.close();
-
-    // Reference: containerd alone, the same pod through CRI, one after another.
+    // Reference first, on the same quiet node: containerd alone, the same pod through CRI.
     const cri = CriClient.connect(agentNames(path.join(agentDir, 'agent')).socket);
     const floor: number[] = [];
     for (let i = 0; i < Math.min(n, 10); i++) {
@@ -122,6 +111,18 @@ export async function run(argv: string[]): Promise<void> {
       await cri.removePodSandbox(sb);
     }
     cri.close();
+    const seq: string[] = [];
+    for (let i = 0; i < n; i++) { const name = `seq-${i}`; seq.push(name); await create(name); await waitReady([name]); }
+    log(`${n} sequential pods Ready`);
+    const par = Array.from({ length: n }, (_, i) => `par-${i}`);
+    const t0 = performance.now();
+    await Promise.all(par.map(create));
+    await waitReady(par);
+    const parTotal = performance.now() - t0;
+    log(`${n} parallel pods Ready in ${Math.round(parTotal)} ms`);
+    const busyRss = rssMb(agent.pid!);
+    watch.close();
+
 
     const s = summarize(latency(seq));
     const p = summarize(latency(par));
