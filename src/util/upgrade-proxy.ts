@@ -1,5 +1,6 @@
 // Transparent pass-through of an HTTP upgrade (SPDY/3.1, or a WebSocket with a channel
-// protocol the container runtime speaks, for exec, attach, port-forward): open a connection
+// protocol the container runtime speaks or the agent translates, for exec, attach,
+// port-forward): open a connection
 // to the target, send the upgrade request for the target's path with the client's upgrade
 // headers, then pipe bytes both ways, the target's 101 (or its refusal) included. Neither
 // side's protocol is interpreted, so SPDY streams, flow control, WebSocket frames and the
@@ -138,16 +139,28 @@ export const RUNTIME_WEBSOCKET_PROTOCOLS: Readonly<Record<StreamKind, readonly s
 };
 
 /**
- * Why a WebSocket upgrade for `kind` cannot be passed through to the runtime, or undefined
- * when it can: it can when the client offers at least one subprotocol the runtime speaks (the
- * runtime then picks the first of the client's offers it knows, as wsstream's handshake does),
- * or none at all. A refusal must be a non-101 answer so that kubectl falls back to SPDY.
+ * The WebSocket subprotocols the agent serves itself, translating to SPDY towards the runtime
+ * (src/agent/server/stream-translator.ts): v5 for exec and attach, whenever it is offered, and
+ * kubectl's SPDY-in-WebSocket port-forward tunnel (which needs no ports in the query).
+ */
+export const TRANSLATED_WEBSOCKET_PROTOCOLS: Readonly<Record<StreamKind, readonly string[]>> = {
+  exec: ['v5.channel.k8s.io'],
+  attach: ['v5.channel.k8s.io'],
+  portforward: ['SPDY/3.1+portforward.k8s.io'],
+};
+
+/**
+ * Why a WebSocket upgrade for `kind` cannot be served, or undefined when it can: it can when
+ * the client offers v5 (exec, attach: the agent translates it to SPDY), or at least one
+ * subprotocol the runtime speaks (passed through; the runtime then picks the first of the
+ * client's offers it knows, as wsstream's handshake does), or none at all. A refusal must be
+ * a non-101 answer so that kubectl falls back to SPDY.
  */
 export function websocketRefusal(req: IncomingMessage, kind: StreamKind): string | undefined {
   const offered = offeredWebSocketProtocols(req).filter((p) => !p.startsWith(BEARER_PROTOCOL_PREFIX));
-  const known = RUNTIME_WEBSOCKET_PROTOCOLS[kind];
+  const known = [...RUNTIME_WEBSOCKET_PROTOCOLS[kind], ...TRANSLATED_WEBSOCKET_PROTOCOLS[kind]];
   if (offered.length === 0 || offered.some((p) => known.includes(p))) return undefined;
-  const speaks = known.filter(Boolean).join(', ');
+  const speaks = RUNTIME_WEBSOCKET_PROTOCOLS[kind].filter(Boolean).join(', ');
   return `WebSocket subprotocol(s) ${offered.join(', ')} not supported for ${kind} by the container runtime ` +
     `(it speaks ${speaks} over WebSocket, and SPDY/3.1); upgrade refused so that the client falls back to SPDY`;
 }

@@ -1,8 +1,7 @@
 // exec, attach, cp and port-forward end to end on a real node (containerd + runc, started by
-// the test in its own data dir): kubectl over SPDY (after its WebSocket v5 attempt is
-// refused), and @kubernetes/client-node over WebSocket v4, which the API server and the agent
-// pass through to containerd's CRI streaming server. `kubectl exec -i` with piped stdin is
-// covered in agent.test.ts.
+// the test in its own data dir): kubectl's exec, attach and cp over WebSocket v5, which the
+// agent translates to SPDY towards containerd's CRI streaming server; kubectl forced to SPDY
+// (passed through); WebSocket v4 clients (passed through); @kubernetes/client-node.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -11,6 +10,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
+import { once } from 'node:events';
+import WebSocket from 'ws';
+import YAML from 'yaml';
 import * as k8s from '@kubernetes/client-node';
 import { agentUnavailable, eventually, KUBECTL, startServer, type TestServer } from '../helpers/cluster.ts';
 
@@ -32,6 +34,8 @@ async function waitPod(name: string, ok: (p: any) => boolean, what: string, time
   }
 }
 const state = (p: any, c: string) => p.status?.containerStatuses?.find((x: any) => x.name === c)?.state ?? {};
+/** client-go logs the negotiated WebSocket subprotocol at -v=6 (transport/websocket). */
+const OVER_V5 = /The subprotocol is v5\.channel\.k8s\.io/;
 
 before(async () => {
   if (skip) return;
@@ -102,7 +106,7 @@ function inTerminal(commandLine: string, timeoutMs = 15_000): Promise<{ code: nu
   });
 }
 
-test('kubectl exec -it gets a terminal of the client terminal size, and follows a resize', { skip }, async () => {
+test('kubectl exec -it (WebSocket v5) gets a terminal of the client terminal size, and follows a resize', { skip }, async () => {
   // The initial size can reach the runtime just after the process starts (as with the kubelet), so wait for it.
   const inner = [
     's=; for i in $(seq 50); do s=$(stty size 2>/dev/null); [ -n "$s" ] && [ "$s" != "0 0" ] && break; sleep 0.1; done; echo "tty=$(tty) size=$s"',
@@ -110,14 +114,15 @@ test('kubectl exec -it gets a terminal of the client terminal size, and follows 
   ].join('\n');
   writeFileSync(path.join(tmp, 'inner.sh'), inner);
   const r = await inTerminal(
-    `stty rows 33 cols 101; (sleep 1.5; stty rows 40 cols 120 </dev/tty) & ${KUBECTL} exec -it box -- sh -c "$(cat ${tmp}/inner.sh)"`);
+    `stty rows 33 cols 101; (sleep 1.5; stty rows 40 cols 120 </dev/tty) & ${KUBECTL} exec -it box -v=6 -- sh -c "$(cat ${tmp}/inner.sh)" 2>${tmp}/tty.err`);
   assert.equal(r.code, 0, r.out);
+  assert.match(readFileSync(path.join(tmp, 'tty.err'), 'utf8'), OVER_V5);
   assert.match(r.out, /tty=\/dev\/pts\/\d+ size=33 101\r?\n/);
   assert.match(r.out, /resized=40 120\r?\n/);
 });
 
 test('kubectl attach -i writes to the stdin of a container started with stdin: true and shows its output', { skip }, async () => {
-  const child = spawn(KUBECTL, ['attach', '-i', 'att'], { env: { ...process.env, KUBECONFIG: s.kubeconfig, HOME: s.dataDir } });
+  const child = spawn(KUBECTL, ['attach', '-i', 'att', '-v=6'], { env: { ...process.env, KUBECONFIG: s.kubeconfig, HOME: s.dataDir } });
   let out = '';
   let err = '';
   child.stdout.on('data', (d) => { out += d; });
@@ -130,6 +135,7 @@ test('kubectl attach -i writes to the stdin of a container started with stdin: t
   } finally {
     child.kill();
   }
+  assert.match(err, OVER_V5);
   const logs = await s.kubectlOk(['logs', 'att']);
   assert.equal(logs, 'ready\ngot: first line\ngot: second line\n');
 });
@@ -137,10 +143,36 @@ test('kubectl attach -i writes to the stdin of a container started with stdin: t
 test('kubectl cp copies a file into the pod and back, byte for byte', { skip }, async () => {
   const original = randomBytes(300_000);
   writeFileSync(path.join(tmp, 'blob'), original);
-  await s.kubectlOk(['cp', path.join(tmp, 'blob'), 'box:/tmp/blob']);
+  // Into the pod: `tar xf -` reads stdin until kubectl's v5 close message ends it.
+  const up = await s.kubectl(['cp', '-v=6', path.join(tmp, 'blob'), 'box:/tmp/blob'], { timeoutMs: 20_000 });
+  assert.equal(up.code, 0, up.stderr);
+  assert.match(up.stderr, OVER_V5);
   assert.equal((await s.kubectlOk(['exec', 'box', '--', 'wc', '-c', '/tmp/blob'])).trim(), '300000 /tmp/blob');
-  await s.kubectlOk(['cp', 'box:/tmp/blob', path.join(tmp, 'blob.back')]);
+  const down = await s.kubectl(['cp', '-v=6', 'box:/tmp/blob', path.join(tmp, 'blob.back')], { timeoutMs: 20_000 });
+  assert.equal(down.code, 0, down.stderr);
+  assert.match(down.stderr, OVER_V5);
   assert.ok(readFileSync(path.join(tmp, 'blob.back')).equals(original), 'same bytes back');
+});
+
+test('kubectl exec -i over WebSocket v5: piped stdin reaches the command, whose stdin then ends; output and exit code come back', { skip }, async () => {
+  const input = Array.from({ length: 20_000 }, (_, i) => `line ${i}`).join('\n') + '\n';
+  const r = await s.kubectl(['exec', '-i', 'box', '-v=6', '--', 'sh', '-c', 'cat; echo "stdin closed" >&2; exit 3'], { input, timeoutMs: 20_000 });
+  assert.equal(r.code, 3, r.stderr.slice(-2000));
+  assert.ok(r.stdout === input, `echoed ${r.stdout.length} of ${input.length} bytes`);
+  assert.match(r.stderr, OVER_V5);
+  assert.match(r.stderr, /stdin closed\n/);
+  assert.match(r.stderr, /command terminated with exit code 3/);
+  assert.doesNotMatch(r.stderr, /fallback/i);
+  const ok = await s.kubectl(['exec', 'box', '--', 'sh', '-c', 'echo fine']);
+  assert.deepEqual([ok.code, ok.stdout], [0, 'fine\n']);
+});
+
+test('kubectl forced to SPDY (KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false) still works, passed through', { skip }, async () => {
+  const r = await s.kubectl(['exec', '-i', 'box', '-v=6', '--', 'sh', '-c', 'cat; exit 4'], { input: 'over spdy\n', env: { KUBECTL_REMOTE_COMMAND_WEBSOCKETS: 'false' } });
+  assert.equal(r.code, 4, r.stderr);
+  assert.equal(r.stdout, 'over spdy\n');
+  assert.match(r.stderr, /POST https:\S+\/exec\?\S+ 101 Switching Protocols/);
+  assert.doesNotMatch(r.stderr, /The subprotocol is/);
 });
 
 test('kubectl exec -c reaches the named container of a multi-container pod', { skip }, async () => {
@@ -188,9 +220,9 @@ async function clientExec(command: string[]): Promise<{ stdout: string; stderr: 
   return { stdout: out, stderr: err, status, protocol };
 }
 
-test('@kubernetes/client-node Exec runs a command over WebSocket (v4.channel.k8s.io) with output and exit status', { skip }, async () => {
+test('@kubernetes/client-node Exec (offering v5 first, so translated) runs a command with output and exit status', { skip }, async () => {
   const ok = await clientExec(['sh', '-c', 'echo hello from $WHO; echo to stderr >&2']);
-  assert.equal(ok.protocol, 'v4.channel.k8s.io');
+  assert.equal(ok.protocol, 'v5.channel.k8s.io');
   assert.equal(ok.stdout, 'hello from beta\n');
   assert.equal(ok.stderr, 'to stderr\n');
   assert.equal(ok.status.status, 'Success');
@@ -215,16 +247,67 @@ test('@kubernetes/client-node PortForward reaches a pod port over WebSocket', { 
   }
 });
 
-test('WebSocket upgrades offering only protocols the runtime lacks are refused with 400, so kubectl falls back to SPDY', { skip }, async () => {
+async function portForward(env: Record<string, string> = {}): Promise<{ stderr: string; body: string }> {
+  const child = spawn(KUBECTL, ['port-forward', 'pod/box', ':8080', '-v=6'], { env: { ...process.env, KUBECONFIG: s.kubeconfig, HOME: s.dataDir, ...env } });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d) => { out += d; });
+  child.stderr.on('data', (d) => { err += d; });
+  try {
+    const port = await eventually(async () => Number(/Forwarding from 127\.0\.0\.1:(\d+) -> 8080/.exec(out)?.[1]), 15_000, `port-forward to start (${err.slice(-1000)})`);
+    // Twice: each connection is its own pair of SPDY streams.
+    let body = '';
+    for (let i = 0; i < 2; i++) body += await (await fetch(`http://127.0.0.1:${port}/index.html`)).text();
+    return { stderr: err, body };
+  } finally {
+    child.kill();
+  }
+}
+
+test('kubectl port-forward tunnels SPDY in a WebSocket (SPDY/3.1+portforward.k8s.io), and still works forced to plain SPDY', { skip }, async () => {
+  const tunnelled = await portForward();
+  assert.equal(tunnelled.body, 'forwarded\nforwarded\n');
+  assert.match(tunnelled.stderr, /portforward 101 Switching Protocols[^]*negotiated protocol: portforward\.k8s\.io/);
+  assert.doesNotMatch(tunnelled.stderr, /fallback/i);
+  const spdy = await portForward({ KUBECTL_PORT_FORWARD_WEBSOCKETS: 'false' });
+  assert.equal(spdy.body, 'forwarded\nforwarded\n');
+  assert.match(spdy.stderr, /POST https:\S+\/portforward 101 Switching Protocols/);
+  assert.doesNotMatch(spdy.stderr, /negotiated protocol/);
+});
+
+/** A raw WebSocket client of the API server offering `protocols` (as the Python client offers v4 only). */
+async function rawWebSocket(pathAndQuery: string, protocols: string[], send: (ws: WebSocket) => void): Promise<{ protocol: string; messages: [number, string][] }> {
+  const kc = YAML.parse(readFileSync(s.kubeconfig, 'utf8'));
+  const b64 = (v: string) => Buffer.from(v, 'base64');
+  const ws = new WebSocket(s.url.replace(/^https/, 'wss') + pathAndQuery, protocols, {
+    ca: b64(kc.clusters[0].cluster['certificate-authority-data']),
+    cert: b64(kc.users[0].user['client-certificate-data']), key: b64(kc.users[0].user['client-key-data']),
+  });
+  const messages: [number, string][] = [];
+  ws.on('message', (m: Buffer) => messages.push([m[0]!, m.subarray(1).toString()]));
+  await once(ws, 'open');
+  send(ws);
+  await once(ws, 'close');
+  return { protocol: ws.protocol, messages };
+}
+
+test('a WebSocket client offering only v4.channel.k8s.io is passed through to the runtime, status JSON included', { skip }, async () => {
+  const r = await rawWebSocket('/api/v1/namespaces/default/pods/two/exec?container=b&command=sh&command=-c&command=echo%20$WHO%3B%20exit%205&stdout=true',
+    ['v4.channel.k8s.io'], () => {});
+  assert.equal(r.protocol, 'v4.channel.k8s.io');
+  const out = r.messages.filter(([c, d]) => c === 1 && d).map(([, d]) => d).join('');
+  assert.equal(out, 'beta\n');
+  const status = JSON.parse(r.messages.filter(([c, d]) => c === 3 && d).map(([, d]) => d).join(''));
+  assert.equal(status.reason, 'NonZeroExitCode');
+  assert.deepEqual(status.details.causes, [{ reason: 'ExitCode', message: '5' }]);
+});
+
+test('WebSocket upgrades offering only protocols neither the agent nor the runtime speaks are refused with 400, so kubectl falls back to SPDY', { skip }, async () => {
   const ws = (protocol: string) => ({ Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==', 'Sec-WebSocket-Protocol': protocol });
-  const v5 = await s.request('GET', '/api/v1/namespaces/default/pods/box/exec?command=true&stdout=true', { headers: ws('v5.channel.k8s.io') });
-  assert.equal(v5.status, 400);
-  assert.match(v5.json.message, /v5\.channel\.k8s\.io not supported for exec .*falls back to SPDY/);
-  const tunnel = await s.request('GET', '/api/v1/namespaces/default/pods/box/portforward?ports=8080', { headers: ws('SPDY/3.1+portforward.k8s.io') });
-  assert.equal(tunnel.status, 400);
-  assert.match(tunnel.json.message, /SPDY\/3\.1\+portforward\.k8s\.io not supported for portforward/);
-  // kubectl logs the fallback at -v=4, then runs the command over SPDY.
-  const r = await s.kubectl(['exec', 'box', '-v=4', '--', 'echo', 'over spdy']);
-  assert.equal(r.stdout, 'over spdy\n');
-  assert.match(r.stderr, /RemoteCommand fallback: unable to upgrade streaming request/);
+  const v3 = await s.request('GET', '/api/v1/namespaces/default/pods/box/exec?command=true&stdout=true', { headers: ws('v3.channel.k8s.io') });
+  assert.equal(v3.status, 400);
+  assert.match(v3.json.message, /v3\.channel\.k8s\.io not supported for exec .*falls back to SPDY/);
+  const pf = await s.request('GET', '/api/v1/namespaces/default/pods/box/portforward?ports=8080', { headers: ws('v5.channel.k8s.io') });
+  assert.equal(pf.status, 400);
+  assert.match(pf.json.message, /v5\.channel\.k8s\.io not supported for portforward/);
 });

@@ -184,12 +184,12 @@ test('log errors are the ones kube-apiserver and the kubelet give', async () => 
   assert.equal(unbound.text, '');
 });
 
-test('exec, attach and port-forward need an upgrade; a WebSocket v5 one is refused with 400', async () => {
+test('exec, attach and port-forward need an upgrade; a WebSocket one offering only v3 is refused with 400', async () => {
   const plain = await s.request('POST', '/api/v1/namespaces/default/pods/one/exec?command=ls&stdout=true');
   assert.equal(plain.status, 400);
   assert.equal(plain.json.message, 'Upgrade request required');
   const ws = await s.request('GET', '/api/v1/namespaces/default/pods/one/exec?command=ls&stdout=true', {
-    headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==', 'Sec-WebSocket-Protocol': 'v5.channel.k8s.io' },
+    headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==', 'Sec-WebSocket-Protocol': 'v3.channel.k8s.io' },
   });
   assert.equal(ws.status, 400);
   assert.match(ws.json.message, /SPDY/);
@@ -222,7 +222,7 @@ test('a WebSocket upgrade offering a channel protocol the runtime speaks is pass
   calls.length = 0;
   upstreamSeen.length = 0;
   const r = await websocketUpgrade('/api/v1/namespaces/default/pods/two/exec?command=ls&stdout=true&stdin=true&container=b',
-    'v5.channel.k8s.io, v4.channel.k8s.io, base64url.bearer.authorization.k8s.io.c2VjcmV0');
+    'v4.channel.k8s.io, base64.channel.k8s.io, base64url.bearer.authorization.k8s.io.c2VjcmV0');
   assert.equal(r.status, 101, r.body);
   assert.deepEqual(calls, [{ op: 'exec', args: ['two-b', ['ls'], { stdin: true, stdout: true, stderr: false, tty: false }] }]);
   const seen = upstreamSeen[0]!;
@@ -232,14 +232,20 @@ test('a WebSocket upgrade offering a channel protocol the runtime speaks is pass
   assert.equal(seen.headers['sec-websocket-key'], 'dGhlIHNhbXBsZSBub25jZQ==');
   assert.equal(seen.headers['sec-websocket-version'], '13');
   // The runtime picks v4 itself; a bearer token offered as a subprotocol is not passed on.
-  assert.equal(seen.headers['sec-websocket-protocol'], 'v5.channel.k8s.io, v4.channel.k8s.io');
+  assert.equal(seen.headers['sec-websocket-protocol'], 'v4.channel.k8s.io, base64.channel.k8s.io');
 
   // Port-forward over WebSocket needs its ports up front (the runtime opens a channel pair per port).
   const noPorts = await websocketUpgrade('/api/v1/namespaces/default/pods/one/portforward', 'v4.channel.k8s.io');
   assert.equal(noPorts.status, 400);
   assert.match(JSON.parse(noPorts.body).message, /query parameter "port" is required/);
-  const tunnel = await websocketUpgrade('/api/v1/namespaces/default/pods/one/portforward?ports=80', 'SPDY/3.1+portforward.k8s.io');
-  assert.equal(tunnel.status, 400);
+  // kubectl's SPDY-in-WebSocket tunnel is served by the agent (a plain SPDY upgrade to the runtime).
+  upstreamSeen.length = 0;
+  const tunnel = await websocketUpgrade('/api/v1/namespaces/default/pods/one/portforward', 'SPDY/3.1+portforward.k8s.io');
+  assert.equal(tunnel.status, 101);
+  assert.equal(upstreamSeen[0]!.method, 'POST');
+  assert.equal(upstreamSeen[0]!.headers['x-stream-protocol-version'], 'portforward.k8s.io');
+  const v5pf = await websocketUpgrade('/api/v1/namespaces/default/pods/one/portforward?ports=80', 'v5.channel.k8s.io');
+  assert.equal(v5pf.status, 400);
 });
 
 test('kubectl exec errors for pods it cannot reach', async () => {
@@ -249,12 +255,37 @@ test('kubectl exec errors for pods it cannot reach', async () => {
   assert.match(badContainer.stderr, /container nope is not valid for pod two/);
 });
 
-test('kubectl exec falls back from WebSocket to SPDY and reaches the runtime streaming server', async () => {
+test('kubectl exec over WebSocket v5: the agent speaks SPDY (remotecommand v4) to the runtime streaming server', async () => {
   calls.length = 0;
   upstreamSeen.length = 0;
-  // The fake runtime does not speak SPDY, so kubectl would wait for stream replies (30 s):
-  // it is stopped once its SPDY frames have arrived at the far end.
-  const child = spawn(KUBECTL, ['exec', 'one', '-v=4', '--', 'echo', 'hi there'], { env: { ...process.env, KUBECONFIG: s.kubeconfig, HOME: s.dataDir } });
+  // The fake runtime does not speak SPDY (never replies to streams): kubectl is stopped once
+  // the agent's SPDY frames have arrived at the far end.
+  const child = spawn(KUBECTL, ['exec', 'one', '-v=6', '--', 'echo', 'hi there'], { env: { ...process.env, KUBECONFIG: s.kubeconfig, HOME: s.dataDir } });
+  let err = '';
+  child.stderr.on('data', (d) => { err += d; });
+  try {
+    await eventually(async () => upstreamSeen[0]?.bytes.length && /The subprotocol is/.test(err), 15_000, `SPDY frames at the runtime (kubectl stderr: ${err})`);
+  } finally {
+    child.kill();
+  }
+  assert.match(err, /The subprotocol is v5\.channel\.k8s\.io/);
+  assert.doesNotMatch(err, /fallback/i);
+  assert.deepEqual(calls, [{ op: 'exec', args: ['one-app', ['echo', 'hi there'], { stdin: false, stdout: true, stderr: true, tty: false }] }]);
+  const seen = upstreamSeen[0]!;
+  assert.equal(seen.url, '/exec/tok-one-app');
+  assert.equal(seen.method, 'POST');
+  assert.equal(seen.headers['x-stream-protocol-version'], 'v4.channel.k8s.io');
+  assert.equal(String(seen.headers.upgrade).toLowerCase(), 'spdy/3.1');
+  // SPDY/3 control frames: the error stream's SYN_STREAM first.
+  const first = Buffer.concat(seen.bytes);
+  assert.deepEqual([...first.subarray(0, 4)], [0x80, 0x03, 0x00, 0x01]);
+  assert.equal(first.readUInt32BE(8), 1);
+});
+
+test('kubectl exec forced to SPDY is passed through to the runtime streaming server', async () => {
+  calls.length = 0;
+  upstreamSeen.length = 0;
+  const child = spawn(KUBECTL, ['exec', 'one', '--', 'echo', 'hi there'], { env: { ...process.env, KUBECONFIG: s.kubeconfig, HOME: s.dataDir, KUBECTL_REMOTE_COMMAND_WEBSOCKETS: 'false' } });
   let err = '';
   child.stderr.on('data', (d) => { err += d; });
   try {
@@ -262,21 +293,16 @@ test('kubectl exec falls back from WebSocket to SPDY and reaches the runtime str
   } finally {
     child.kill();
   }
-  // client-go's FallbackExecutor logs this at -v=4 when the WebSocket upgrade is refused.
-  assert.match(err, /RemoteCommand fallback: unable to upgrade streaming request: .*SPDY/);
-  assert.deepEqual(calls, [{ op: 'exec', args: ['one-app', ['echo', 'hi there'], { stdin: false, stdout: true, stderr: true, tty: false }] }]);
   const seen = upstreamSeen[0]!;
-  assert.equal(seen.url, '/exec/tok-one-app');
   assert.equal(seen.method, 'POST');
-  assert.match(String(seen.headers['x-stream-protocol-version']), /v4\.channel\.k8s\.io/);
-  assert.equal(String(seen.headers.upgrade).toLowerCase(), 'spdy/3.1');
-  // What kubectl sent after the 101 reached the runtime: SPDY/3 control frames.
+  // kubectl's own offer, passed through untouched.
+  assert.match(String(seen.headers['x-stream-protocol-version']), /^v5\.channel\.k8s\.io, v4\.channel\.k8s\.io/);
   const first = Buffer.concat(seen.bytes);
   assert.equal(first[0], 0x80);
   assert.equal(first[1], 0x03);
 });
 
-test('kubectl port-forward falls back to SPDY and is connected through to the runtime', async () => {
+test('kubectl port-forward (SPDY tunnelled in a WebSocket) is connected through to the runtime as SPDY', async () => {
   calls.length = 0;
   upstreamSeen.length = 0;
   const child = spawn(KUBECTL, ['port-forward', 'pod/one', ':8080'], { env: { ...process.env, KUBECONFIG: s.kubeconfig, HOME: s.dataDir } });

@@ -1,5 +1,6 @@
 // The agent's kubelet-like HTTPS server: container logs read from CRI log files, and exec,
-// attach and port-forward passed through to containerd's CRI streaming server. Same paths
+// attach and port-forward passed through to containerd's CRI streaming server (or, for
+// WebSocket v5 and the port-forward tunnel, translated to SPDY: stream-translator.ts). Same paths
 // and query names as the kubelet's, so the API server builds URLs the way kube-apiserver does.
 // Every client must present a certificate signed by the cluster CA (TLS does the check).
 import https from 'node:https';
@@ -11,6 +12,7 @@ import type { Duplex } from 'node:stream';
 import { streamCriLog, type LogReadOptions } from './cri-log.ts';
 import { serveMetrics } from '../metrics/http.ts';
 import { isWebSocketUpgrade, proxyUpgrade, websocketRefusal, writeRawResponse } from '../../util/upgrade-proxy.ts';
+import { translateV5, tunnelPortForward, UpstreamError, wantsPortForwardTunnel, wantsV5 } from './stream-translator.ts';
 import type { KubeletServer, KubeletServerOptions, PodStreamBackend, StreamFlags } from './types.ts';
 
 type Reason = 'BadRequest' | 'NotFound' | 'MethodNotAllowed' | 'InternalError' | 'BadGateway';
@@ -180,14 +182,19 @@ async function handleUpgrade(opts: KubeletServerOptions, req: IncomingMessage, s
   const r = route(url.pathname);
   if (!r || r.kind === 'healthz' || r.kind === 'logs') throw notFound(`no upgrade handler for ${url.pathname}`);
   if (req.method !== 'GET' && req.method !== 'POST') throw new AgentError(405, 'MethodNotAllowed', `method ${req.method} not allowed`);
-  // WebSocket: passed through when the runtime speaks one of the offered subprotocols,
-  // refused (400, so kubectl falls back to SPDY) when it does not.
+  // WebSocket: v5 (exec, attach) translated to SPDY towards the runtime; otherwise passed
+  // through when the runtime speaks one of the offered subprotocols, refused (400, so kubectl
+  // falls back to SPDY) when it does not.
+  let translate: 'v5' | 'tunnel' | undefined;
   if (isWebSocketUpgrade(req)) {
     const refused = websocketRefusal(req, r.kind === 'portForward' ? 'portforward' : r.kind);
     if (refused) throw badRequest(refused);
     if (req.method !== 'GET') throw new AgentError(405, 'MethodNotAllowed', `a WebSocket upgrade must be a GET, not ${req.method}`);
-    // Over WebSocket the runtime forwards the ports of the CRI request (one channel pair each).
-    if (r.kind === 'portForward' && !portsOf(url.searchParams).length) throw badRequest('query parameter "port" is required for a WebSocket port-forward');
+    if (r.kind === 'portForward') {
+      if (wantsPortForwardTunnel(req)) translate = 'tunnel';
+      // Over WebSocket the runtime forwards the ports of the CRI request (one channel pair each).
+      else if (!portsOf(url.searchParams).length) throw badRequest('query parameter "port" is required for a WebSocket port-forward');
+    } else if (wantsV5(req)) translate = 'v5';
   }
   let target: URL;
   try {
@@ -197,8 +204,11 @@ async function handleUpgrade(opts: KubeletServerOptions, req: IncomingMessage, s
     throw new AgentError(500, 'InternalError', `${r.kind} failed: ${(err as Error)?.message ?? String(err)}`);
   }
   try {
-    await proxyUpgrade(req, socket, head, target);
+    if (translate === 'v5') await translateV5(req, socket, head, target, streamFlags(url.searchParams), opts.log);
+    else if (translate === 'tunnel') await tunnelPortForward(req, socket, head, target, opts.log);
+    else await proxyUpgrade(req, socket, head, target);
   } catch (err) {
+    if (err instanceof UpstreamError) throw new AgentError(err.code === 504 ? 502 : err.code, err.code < 500 ? 'BadRequest' : 'BadGateway', err.message);
     throw new AgentError(502, 'BadGateway', `cannot reach the container runtime's streaming server: ${(err as Error)?.message ?? String(err)}`);
   }
 }

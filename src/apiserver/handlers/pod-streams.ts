@@ -4,11 +4,11 @@
 // ExecLocation, AttachLocation, PortForwardLocation).
 //
 // Logs are a streamed GET. exec, attach and port-forward are connection upgrades, passed
-// through byte for byte to the agent, which passes them on to containerd's CRI streaming
-// server. That server speaks SPDY/3.1 and the WebSocket channel protocols up to
-// v4.channel.k8s.io (what client libraries such as @kubernetes/client-node and the Python
-// client use), so those pass through; a WebSocket upgrade offering only protocols it lacks
-// (kubectl's v5.channel.k8s.io, and SPDY/3.1+portforward.k8s.io tunnelling) is refused with
+// through byte for byte to the agent. The agent passes SPDY/3.1 and WebSocket channel
+// protocols up to v4.channel.k8s.io on to containerd's CRI streaming server, and serves
+// kubectl's WebSocket v5.channel.k8s.io (exec, attach) itself, translating it to SPDY towards
+// containerd (src/agent/server/stream-translator.ts). A WebSocket upgrade offering only
+// protocols neither speaks (SPDY/3.1+portforward.k8s.io tunnelling, v1-v3) is refused with
 // 400 and kubectl falls back to SPDY (client-go's FallbackExecutor and fallbackDialer fall
 // back on any upgrade failure).
 //
