@@ -21,6 +21,8 @@ export interface TestServer {
   /** Like kubectl() but throws with stderr on a non-zero exit. */
   kubectlOk(args: string[], opts?: { input?: string; timeoutMs?: number }): Promise<string>;
   request(method: string, path: string, opts?: RequestOptions): Promise<HttpResult>;
+  /** Opens a watch (`path` with `watch=1`) and collects its events until `until` says stop. */
+  watchEvents(path: string, until: (events: any[]) => boolean, timeoutMs?: number): Promise<any[]>;
   /** With an agent: the node's name. */
   nodeName?: string;
   /** Everything the server printed on stdout so far. */
@@ -169,6 +171,25 @@ export async function startServer(opts: StartServerOptions = {}): Promise<TestSe
       // A request that hangs is a failure to report, not a test run that never ends.
       req.setTimeout(15_000, () => req.destroy(new Error(`${method} ${p} got no answer in 15 s`)));
       req.end(body);
+    }),
+    watchEvents: (p, until, timeoutMs = 10_000) => new Promise((resolve, reject) => {
+      const events: any[] = [];
+      const req = https.get(url + p, { agent }, (res) => {
+        let buf = '';
+        res.setEncoding('utf8');
+        res.on('data', (d) => {
+          buf += d;
+          let i;
+          while ((i = buf.indexOf('\n')) >= 0) {
+            events.push(JSON.parse(buf.slice(0, i)));
+            buf = buf.slice(i + 1);
+            if (until(events)) { clearTimeout(timer); req.destroy(); resolve(events); return; }
+          }
+        });
+        res.on('end', () => { clearTimeout(timer); resolve(events); });
+      });
+      const timer = setTimeout(() => { req.destroy(); reject(new Error(`watch timed out with ${JSON.stringify(events)}`)); }, timeoutMs);
+      req.on('error', (err) => { if (!req.destroyed) reject(err); });
     }),
     async stop(signal = 'SIGTERM') {
       agent.destroy();

@@ -2,9 +2,6 @@
 // finalizers, dry-run, subresources, discovery and OpenAPI as clients read them.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import https from 'node:https';
-import { readFileSync } from 'node:fs';
-import YAML from 'yaml';
 import { startServer, type TestServer } from '../helpers/cluster.ts';
 
 let s: TestServer;
@@ -15,34 +12,7 @@ const CM = '/api/v1/namespaces/default/configmaps';
 const cm = (name: string, data: Record<string, string> = {}, extra: Record<string, unknown> = {}) =>
   ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, ...extra }, data });
 
-/** Opens a watch and collects events until `until` says stop. */
-function watch(path: string, until: (events: any[]) => boolean, timeoutMs = 10_000): Promise<any[]> {
-  const kc = YAML.parse(readFileSync(s.kubeconfig, 'utf8'));
-  const u = kc.users[0].user;
-  return new Promise((resolve, reject) => {
-    const events: any[] = [];
-    const req = https.get(s.url + path, {
-      ca: Buffer.from(kc.clusters[0].cluster['certificate-authority-data'], 'base64'),
-      cert: Buffer.from(u['client-certificate-data'], 'base64'),
-      key: Buffer.from(u['client-key-data'], 'base64'),
-    }, (res) => {
-      let buf = '';
-      res.setEncoding('utf8');
-      res.on('data', (d) => {
-        buf += d;
-        let i;
-        while ((i = buf.indexOf('\n')) >= 0) {
-          events.push(JSON.parse(buf.slice(0, i)));
-          buf = buf.slice(i + 1);
-          if (until(events)) { clearTimeout(timer); req.destroy(); resolve(events); return; }
-        }
-      });
-      res.on('end', () => { clearTimeout(timer); resolve(events); });
-    });
-    const timer = setTimeout(() => { req.destroy(); reject(new Error(`watch timed out with ${JSON.stringify(events)}`)); }, timeoutMs);
-    req.on('error', (err) => { if (!req.destroyed) reject(err); });
-  });
-}
+const watch = (path: string, until: (events: any[]) => boolean, timeoutMs?: number) => s.watchEvents(path, until, timeoutMs);
 
 test('watch from a resourceVersion sees every change in order, with bookmarks', async () => {
   const created = (await s.request('POST', CM, { body: cm('w1', { a: '1' }) })).json;

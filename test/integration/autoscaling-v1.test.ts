@@ -3,8 +3,6 @@
 // both versions, watch, Table, discovery and OpenAPI.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import https from 'node:https';
-import { readFileSync } from 'node:fs';
 import YAML from 'yaml';
 import { startServer, type TestServer } from '../helpers/cluster.ts';
 
@@ -27,34 +25,7 @@ spec:
       containers: [{name: web, image: nginx:1.25, resources: {requests: {cpu: 50m}}}]
 `;
 
-/** Opens a watch and collects events until `until` says stop. */
-function watch(path: string, until: (events: any[]) => boolean, timeoutMs = 10_000): Promise<any[]> {
-  const kc = YAML.parse(readFileSync(s.kubeconfig, 'utf8'));
-  const u = kc.users[0].user;
-  return new Promise((resolve, reject) => {
-    const events: any[] = [];
-    const req = https.get(s.url + path, {
-      ca: Buffer.from(kc.clusters[0].cluster['certificate-authority-data'], 'base64'),
-      cert: Buffer.from(u['client-certificate-data'], 'base64'),
-      key: Buffer.from(u['client-key-data'], 'base64'),
-    }, (res) => {
-      let buf = '';
-      res.setEncoding('utf8');
-      res.on('data', (d) => {
-        buf += d;
-        let i;
-        while ((i = buf.indexOf('\n')) >= 0) {
-          events.push(JSON.parse(buf.slice(0, i)));
-          buf = buf.slice(i + 1);
-          if (until(events)) { clearTimeout(timer); req.destroy(); resolve(events); return; }
-        }
-      });
-      res.on('end', () => { clearTimeout(timer); resolve(events); });
-    });
-    const timer = setTimeout(() => { req.destroy(); reject(new Error(`watch timed out with ${JSON.stringify(events)}`)); }, timeoutMs);
-    req.on('error', (err) => { if (!req.destroyed) reject(err); });
-  });
-}
+const watch = (path: string, until: (events: any[]) => boolean, timeoutMs?: number) => s.watchEvents(path, until, timeoutMs);
 
 test('kubectl autoscale creates an HPA through autoscaling/v1; both versions read it', async () => {
   await s.kubectlOk(['apply', '-f', '-'], { input: deployment('web') });
