@@ -192,7 +192,10 @@ export async function tunnelPortForward(req: IncomingMessage, socket: Duplex, he
 export async function translateV5(req: IncomingMessage, socket: Duplex, head: Buffer, target: URL, flags: StreamFlags, log: Logger): Promise<void> {
   const { upstream, rest } = await spdyUpgrade(target, RUNTIME_PROTOCOL);
   const session = new SpdyClientSession(upstream, rest);
-  upstream.resume();
+  // Nothing is read from the runtime until the listeners below are attached: its streams are
+  // event emitters, and a quick command's output and status (which containerd sends as soon
+  // as the streams exist) would otherwise be emitted, and lost, during the WebSocket handshake.
+  upstream.pause();
 
   // The error stream first, as client-go's v2+ protocols do; then the others the session has.
   const open = (type: string) => session.createStream({ streamtype: [type] });
@@ -240,6 +243,7 @@ export async function translateV5(req: IncomingMessage, socket: Duplex, head: Bu
     sendStatus();
     if (ws.readyState === ws.OPEN) ws.close(1000);
   });
+  upstream.resume();
 
   // Client → runtime.
   ws.on('message', (data: Buffer, isBinary) => {
