@@ -3,8 +3,6 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { runServer, type ServerConfig } from '../server/run.ts';
 import { defaultDataDir, parseDuration, parsePort } from './flags.ts';
-
-export { parseDuration, parsePort };
 import type { Level } from '../util/log.ts';
 
 const HELP = `usage: skiff server [flags]

@@ -7,6 +7,7 @@
 // `cache 30` does.
 import dgram from 'node:dgram';
 import { readFileSync } from 'node:fs';
+import { parseResolvConf } from '../util/resolv-conf.ts';
 import net from 'node:net';
 import type { KObject } from '../api/object.ts';
 import type { Logger } from '../util/log.ts';
@@ -71,7 +72,7 @@ export function parseUpstream(s: string): Upstream {
 }
 
 export function resolvConfNameservers(text: string): string[] {
-  return text.split('\n').map((l) => l.trim().split(/\s+/)).filter((f) => f[0] === 'nameserver' && f[1]).map((f) => f[1]!);
+  return parseResolvConf(text).servers;
 }
 
 function defaultUpstreams(): string[] {

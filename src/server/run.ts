@@ -1,6 +1,5 @@
 // `skiff server`: assembles the store, credentials, registry, API server and the
 // controllers that belong with the API, in dependency order.
-import os from 'node:os';
 import path from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { openStore } from '../store/index.ts';
@@ -42,8 +41,6 @@ export interface ServerConfig {
   /** Heartbeats a node may miss before the node lifecycle controller marks it NotReady. */
   nodeMonitorGracePeriodMs?: number;
 }
-
-export { defaultDataDir } from '../cli/flags.ts';
 
 export interface RunningServer {
   url: string;

@@ -25,7 +25,7 @@ test('a bad server flag is reported, not thrown', () => {
 });
 
 test('durations are read as Kubernetes flags write them', async () => {
-  const { parseDuration } = await import('../../src/cli/server.ts');
+  const { parseDuration } = await import('../../src/cli/flags.ts');
   assert.equal(parseDuration('--x', '40s'), 40_000);
   assert.equal(parseDuration('--x', '1m30s'), 90_000);
   assert.equal(parseDuration('--x', '500ms'), 500);

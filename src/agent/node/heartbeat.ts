@@ -4,7 +4,7 @@
 import type { KObject } from '../../api/object.ts';
 import { isAlreadyExists, isConflict, isNotFound, type ApiClient, type ResourceInterface } from '../../client/types.ts';
 import type { Logger } from '../../util/log.ts';
-import { LEASE_DURATION_SECONDS, LEASE_NAMESPACE, leaseObject, microTime } from '../sim/node.ts';
+import { renewNodeLease } from '../sim/node.ts';
 import { readPressure, pressureOf } from './machine.ts';
 import { conditionsDiffer, nodeConditions, nodeLabels, nodeObject, stampConditions, type NodeIdentity, type RuntimeHealth } from './node-status.ts';
 
@@ -108,14 +108,7 @@ export class NodeHeartbeat {
   }
 
   async #renewLease(): Promise<void> {
-    const name = this.#o.identity.name;
-    const now = Date.now();
-    try {
-      await this.#leases.patch(LEASE_NAMESPACE, name, 'merge', { spec: { holderIdentity: name, leaseDurationSeconds: LEASE_DURATION_SECONDS, renewTime: microTime(now) } });
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-      try { await this.#leases.create(leaseObject(name, this.#uid, now)); } catch (e) { if (!isAlreadyExists(e)) throw e; }
-    }
+    await renewNodeLease(this.#leases, this.#o.identity.name, this.#uid, Date.now());
   }
 
   /** Patches the status when a condition changed or the report is due; re-registers a deleted Node. */

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KObject } from '../../api/object.ts';
-import { containerConfig, expand, linuxResources, sandboxConfig, LABEL_POD_UID } from './cri-config.ts';
+import { expand, mappingFuncFor } from '../env/index.ts';
+import { containerConfig, linuxResources, sandboxConfig, LABEL_POD_UID } from './cri-config.ts';
 
 const GiB = 1024 ** 3;
 
@@ -40,7 +41,7 @@ test('resources: shares from requests, quota from limits, memory limit, oom_scor
 });
 
 test('container: $(VAR) expanded in command and args, $$ escapes, unknown left alone', () => {
-  assert.equal(expand('$(A)-$(B)-$$(A)', new Map([['A', 'x']])), 'x-$(B)-$(A)');
+  assert.equal(expand('$(A)-$(B)-$$(A)', mappingFuncFor(new Map([['A', 'x']]))), 'x-$(B)-$(A)');
   const c = { name: 'c', image: 'img', command: ['echo', '$(GREETING)'], args: ['$(NAME)'], tty: true, stdin: true, securityContext: { runAsUser: 1000, allowPrivilegeEscalation: false } };
   const cfg = containerConfig(pod({ containers: [c] }), c, {
     attempt: 3, kind: 'regular', image: 'img', envs: [{ name: 'GREETING', value: 'hi' }], mounts: [], logPath: 'c/3.log', nodeMemoryBytes: GiB,

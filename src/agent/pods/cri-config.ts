@@ -4,6 +4,7 @@
 import type { KObject } from '../../api/object.ts';
 import { podQOSClass } from '../../api/kinds/pod-qos.ts';
 import { isQuantity, parseQuantity } from '../../api/validation/index.ts';
+import { expand, mappingFuncFor } from '../env/index.ts';
 import type { Mount, NamespaceOption, PortMapping, ContainerConfig, LinuxContainerResources, PodSandboxConfig } from '../cri/types.ts';
 
 type Json = Record<string, any>;
@@ -124,13 +125,9 @@ export interface ContainerOptions {
   nodeMemoryBytes: number;
 }
 
-/** $(VAR) in command and args, expanded from the container's env as the kubelet does. */
-export function expand(text: string, env: Map<string, string>): string {
-  return text.replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)/g, (m, name) => (m === '$$' ? '$' : env.has(name) ? env.get(name)! : m));
-}
-
 export function containerConfig(pod: KObject, c: Json, o: ContainerOptions): ContainerConfig {
-  const env = new Map(o.envs.map((e) => [e.name, e.value]));
+  // $(VAR) in command and args, expanded from the container's env as the kubelet does.
+  const env = mappingFuncFor(new Map(o.envs.map((e) => [e.name, e.value])));
   const sc = (c.securityContext ?? {}) as Json;
   const podSc = ((pod.spec as Json | undefined)?.securityContext ?? {}) as Json;
   const runAsUser = sc.runAsUser ?? podSc.runAsUser;

@@ -4,7 +4,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { KObject } from '../../api/object.ts';
-import { isNotFound, type ApiClient } from '../../client/types.ts';
+import type { ApiClient } from '../../client/types.ts';
 import type { Logger } from '../../util/log.ts';
 import type { CriClient } from '../cri/client.ts';
 import type { Mount } from '../cri/types.ts';
@@ -13,6 +13,9 @@ import { runHandler, type ProbedContainer } from '../probes/handlers.ts';
 import type { ProbeManager } from '../probes/manager.ts';
 import { PodVolumes, writeEtcHosts, type VolumeDeps } from '../volumes/index.ts';
 import type { PodDeps } from './manager.ts';
+import { parseResolvConf, type ResolvConf } from '../../util/resolv-conf.ts';
+
+export { parseResolvConf };
 import { ServiceAccountTokenSource, httpTokenRequester } from './sa-tokens.ts';
 
 type Json = Record<string, any>;
@@ -30,24 +33,12 @@ export interface PodDepsOptions {
   resolvConf?: string;
 }
 
-/** nameserver/search/options lines of a resolv.conf. */
-export function parseResolvConf(text: string): { servers: string[]; searches: string[]; options: string[] } {
-  const out = { servers: [] as string[], searches: [] as string[], options: [] as string[] };
-  for (const line of text.split('\n')) {
-    const [key, ...rest] = line.trim().split(/\s+/);
-    if (key === 'nameserver' && rest[0]) out.servers.push(rest[0]);
-    else if (key === 'search' || key === 'domain') out.searches = rest;
-    else if (key === 'options') out.options.push(...rest);
-  }
-  return out;
-}
-
 /**
  * DNS for a pod's sandbox. Cluster DNS is not built yet, so ClusterFirst falls back to the
  * node's resolvers (the kubelet does the same when it has no --cluster-dns); `None` takes
  * the pod's dnsConfig only; dnsConfig is merged in every case.
  */
-export function podDns(pod: KObject, host: { servers: string[]; searches: string[]; options: string[] }): { servers: string[]; searches: string[]; options: string[] } {
+export function podDns(pod: KObject, host: ResolvConf): ResolvConf {
   const spec = (pod.spec ?? {}) as Json;
   const custom = (spec.dnsConfig ?? {}) as Json;
   const base = spec.dnsPolicy === 'None' ? { servers: [], searches: [], options: [] } : host;
@@ -68,10 +59,7 @@ export function podDeps(o: PodDepsOptions): PodDeps {
   const configMaps = o.client.resource('', 'v1', 'configmaps');
   const secrets = o.client.resource('', 'v1', 'secrets');
   const services = o.client.resource('', 'v1', 'services');
-  const get = (r: typeof configMaps) => async (ns: string, name: string): Promise<KObject | undefined> => {
-    try { return await r.get(ns, name); } catch (err) { if (isNotFound(err)) return undefined; throw err; }
-  };
-  const objects = { getConfigMap: get(configMaps), getSecret: get(secrets) };
+  const objects = { getConfigMap: (ns: string, name: string) => configMaps.tryGet(ns, name), getSecret: (ns: string, name: string) => secrets.tryGet(ns, name) };
   const volumes = new PodVolumes(o.agentDir);
   // Projected service-account tokens: TokenRequest bound to the pod, cached and refreshed at 80% of their lifetime.
   const requester = httpTokenRequester(o.client);
@@ -80,7 +68,7 @@ export function podDeps(o: PodDepsOptions): PodDeps {
     ...objects, nodeName: o.nodeName, nodeAllocatable: o.allocatable,
     ...(saTokens ? { serviceAccountToken: (audience, seconds, pod) => saTokens.token(audience, seconds, pod) } : {}),
   };
-  let hostDns: ReturnType<typeof parseResolvConf> | undefined;
+  let hostDns: ResolvConf | undefined;
   const execSync = (containerId: string) => async (cmd: string[], timeoutSeconds: number) => o.cri.execSync(containerId, cmd, timeoutSeconds);
 
   return {

@@ -20,7 +20,7 @@ import type { ContainerRef, PodStreamBackend, StreamFlags } from '../server/type
 import { defaultPullPolicy } from '../../api/kinds/pod-spec-defaults.ts';
 import { RestartBackoff } from './backoff.ts';
 import { credentialsFor, goDuration, kubeletRpcError, podPullSecrets } from './pull-secrets.ts';
-import { containerConfig, sandboxConfig, ANNOTATION_GRACE } from './cri-config.ts';
+import { containerConfig, sandboxConfig } from './cri-config.ts';
 import { RuntimeState } from './runtime-state.ts';
 import { buildPodStatus, instancesOf } from './status.ts';
 import type { RtContainer, RtSandbox, Waiting } from './types.ts';
@@ -664,4 +664,3 @@ function formatSeconds(s: number): string {
   return s < 60 ? `${s}s` : `${Math.floor(s / 60)}m${s % 60}s`;
 }
 
-export { ANNOTATION_GRACE };

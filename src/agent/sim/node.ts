@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import type { KObject } from '../../api/object.ts';
 import { isoSeconds } from './lifecycle.ts';
+import { isAlreadyExists, isNotFound, type ResourceInterface } from '../../client/types.ts';
 
 export const SIM_KUBELET_VERSION = 'v1.32.0-skiff-sim';
 export const SIM_RUNTIME_VERSION = 'simulated://0.1';
@@ -89,4 +90,20 @@ export function leaseObject(nodeName: string, nodeUid: string | undefined, now: 
     },
     spec: { holderIdentity: nodeName, leaseDurationSeconds: LEASE_DURATION_SECONDS, renewTime: microTime(now) },
   };
+}
+
+/** Renews a node's Lease (a merge patch), creating it if it is gone, as a kubelet does. */
+export async function renewNodeLease(leases: ResourceInterface, nodeName: string, nodeUid: string | undefined, now: number): Promise<void> {
+  try {
+    await leases.patch(LEASE_NAMESPACE, nodeName, 'merge', {
+      spec: { holderIdentity: nodeName, leaseDurationSeconds: LEASE_DURATION_SECONDS, renewTime: microTime(now) },
+    });
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+    try {
+      await leases.create(leaseObject(nodeName, nodeUid, now));
+    } catch (e) {
+      if (!isAlreadyExists(e)) throw e;
+    }
+  }
 }

@@ -16,7 +16,7 @@ import { WorkQueue } from '../../client/workqueue.ts';
 import { createLogger, type Logger } from '../../util/log.ts';
 import { CidrAllocator, fallbackPodCidr, simulatedHostIP } from './cidr.ts';
 import { DEFAULT_BEHAVIOUR, mergePodStatus, podStatusAt, type Behaviour } from './lifecycle.ts';
-import { DEFAULT_RESOURCES, LEASE_DURATION_SECONDS, LEASE_NAMESPACE, leaseObject, microTime, nodeConditions, nodeLabels, nodeObject, nodeStatus, type NodeResources } from './node.ts';
+import { DEFAULT_RESOURCES, nodeConditions, nodeLabels, nodeObject, nodeStatus, renewNodeLease, type NodeResources } from './node.ts';
 import { BatchedTicker, DueQueue, Limiter } from './scheduling.ts';
 
 export interface SimulatorOptions {
@@ -205,19 +205,7 @@ export class Simulator {
   async #renewLease(name: string): Promise<void> {
     const node = this.#nodes.get(name);
     if (!node || this.#stopped) return;
-    const now = this.#timers.now();
-    try {
-      await this.#leaseApi.patch(LEASE_NAMESPACE, name, 'merge', {
-        spec: { holderIdentity: name, leaseDurationSeconds: LEASE_DURATION_SECONDS, renewTime: microTime(now) },
-      });
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-      try {
-        await this.#leaseApi.create(leaseObject(name, node.uid, now));
-      } catch (e) {
-        if (!isAlreadyExists(e)) throw e;
-      }
-    }
+    await renewNodeLease(this.#leaseApi, name, node.uid, this.#timers.now());
     this.stats.leaseRenewals++;
   }
 
