@@ -4,12 +4,14 @@ import { parseArgs } from 'node:util';
 import { runServer, type ServerConfig } from '../server/run.ts';
 import { defaultDataDir, parseDuration, parsePort } from './flags.ts';
 import type { Level } from '../util/log.ts';
+import { isServiceIP, kubernetesServiceIP, parseServiceCidr } from '../apiserver/registry/service-ips.ts';
 
 const HELP = `usage: skiff server [flags]
 
   --data-dir DIR              state, certificates, kubeconfig (default /var/lib/skiff as root, else ~/.skiff)
   --https-listen-port PORT    API server port (default 6443; 0 picks a free one)
-  --bind-address ADDR         address to listen on (default 127.0.0.1)
+  --bind-address ADDR         address to listen on (default 0.0.0.0)
+  --advertise-address IP      address pods reach the API at through the kubernetes Service (default: the node IP)
   --datastore-endpoint URL    empty: embedded SQLite in DIR/db; http(s)://host:2379,...: etcd
   --token TOKEN               join token secret (default: generated, written to DIR/token)
   --node-name NAME            this node's name (default: the host name)
@@ -31,6 +33,7 @@ export function parseServerFlags(args: string[]): ServerConfig | 'help' {
       'data-dir': { type: 'string' },
       'https-listen-port': { type: 'string' },
       'bind-address': { type: 'string' },
+      'advertise-address': { type: 'string' },
       'datastore-endpoint': { type: 'string' },
       token: { type: 'string' },
       'node-name': { type: 'string' },
@@ -52,16 +55,20 @@ export function parseServerFlags(args: string[]): ServerConfig | 'help' {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--https-listen-port: invalid port ${values['https-listen-port']}`);
   const level = (values['log-level'] ?? 'warn') as Level;
   if (!['debug', 'info', 'warn', 'error'].includes(level)) throw new Error(`--log-level: must be debug, info, warn or error`);
+  const serviceCidr = values['service-cidr'] ?? '10.43.0.0/16';
+  const clusterDns = values['cluster-dns'] ?? '10.43.0.10';
+  checkClusterDns(clusterDns, serviceCidr);
   return {
     dataDir: values['data-dir'] ?? defaultDataDir(),
     httpsListenPort: port,
-    bindAddress: values['bind-address'] ?? '127.0.0.1',
+    bindAddress: values['bind-address'] ?? '0.0.0.0',
+    advertiseAddress: values['advertise-address'],
     datastoreEndpoint: values['datastore-endpoint'],
     token: values.token,
     nodeName: values['node-name'] ?? os.hostname(),
     clusterCidr: values['cluster-cidr'] ?? '10.42.0.0/16',
-    serviceCidr: values['service-cidr'] ?? '10.43.0.0/16',
-    clusterDns: values['cluster-dns'] ?? '10.43.0.10',
+    serviceCidr,
+    clusterDns,
     disableAgent: values['disable-agent'] ?? false,
     nodeIP: values['node-ip'],
     kubeletPort: parsePort('--kubelet-port', values['kubelet-port'] ?? '10250'),
@@ -70,6 +77,18 @@ export function parseServerFlags(args: string[]): ServerConfig | 'help' {
     nodeMonitorGracePeriodMs: parseDuration('--node-monitor-grace-period', values['node-monitor-grace-period'] ?? '40s'),
     logLevel: level,
   };
+}
+
+/** The cluster DNS address is a Service IP: inside the service CIDR, and not the `kubernetes` Service's. */
+function checkClusterDns(dns: string, cidr: string): void {
+  let range;
+  try {
+    range = parseServiceCidr(cidr);
+  } catch (err) {
+    throw new Error(`--service-cidr: ${(err as Error).message}`);
+  }
+  if (!isServiceIP(range, dns)) throw new Error(`--cluster-dns ${dns} must be an address inside --service-cidr ${range.text}`);
+  if (dns === kubernetesServiceIP(range)) throw new Error(`--cluster-dns ${dns} is the kubernetes Service's address (the first of ${range.text}); pick another, e.g. the tenth`);
 }
 
 export async function serverCommand(args: string[]): Promise<number> {

@@ -15,6 +15,9 @@ import { MetricsScraper } from '../apiserver/metrics/scraper.ts';
 import { InProcessClient } from '../client/inprocess.ts';
 import { ensureDefaultNamespaces } from '../controllers/namespace/defaults.ts';
 import { ensureKubernetesService } from './kubernetes-service.ts';
+import { kubernetesServiceIP } from '../apiserver/registry/service-ips.ts';
+import { pickNodeIP } from '../agent/node/machine.ts';
+import { ensureClusterNetwork } from './cluster-network.ts';
 import { ControllerManager } from '../controllers/manager.ts';
 import { builtInControllers } from '../controllers/index.ts';
 import { createLogger, type Level } from '../util/log.ts';
@@ -26,6 +29,8 @@ export interface ServerConfig {
   dataDir: string;
   httpsListenPort: number;
   bindAddress: string;
+  /** The address the `kubernetes` Service sends pods to (default: the node IP when bound to every address). */
+  advertiseAddress?: string;
   datastoreEndpoint?: string;
   token?: string;
   nodeName: string;
@@ -62,9 +67,15 @@ export async function runServer(config: ServerConfig): Promise<RunningServer> {
   const registry = new Registry(store, { serviceCidr: config.serviceCidr, serviceAccountAdmission: true });
   const client = new InProcessClient(registry);
 
-  const advertiseHost = config.bindAddress === '0.0.0.0' || config.bindAddress === '::' ? '127.0.0.1' : config.bindAddress;
-  const urlFor = (port: number) => `https://${advertiseHost.includes(':') ? `[${advertiseHost}]` : advertiseHost}:${port}`;
-  let creds = await ensureClusterCredentials({ dataDir: config.dataDir, serverUrl: urlFor(config.httpsListenPort), extraSans: config.tlsSans, token: config.token });
+  const wildcard = config.bindAddress === '0.0.0.0' || config.bindAddress === '::';
+  // Local clients (kubeconfig, the local agent) use loopback; pods reach the API through
+  // the `kubernetes` Service, which needs an address that is not loopback.
+  const localHost = wildcard ? '127.0.0.1' : config.bindAddress;
+  const advertiseHost = config.advertiseAddress ?? (wildcard ? pickNodeIP(config.nodeIP) : config.bindAddress);
+  const urlFor = (port: number) => `https://${localHost.includes(':') ? `[${localHost}]` : localHost}:${port}`;
+  // In-cluster clients connect to the Service IP itself (KUBERNETES_SERVICE_HOST).
+  const extraSans = [...config.tlsSans, kubernetesServiceIP(registry.serviceRange), advertiseHost];
+  let creds = await ensureClusterCredentials({ dataDir: config.dataDir, serverUrl: urlFor(config.httpsListenPort), extraSans, token: config.token });
   const tokens = new Map([[creds.joinToken, { name: 'system:skiff:join', groups: ['system:bootstrappers', 'system:authenticated'] }]]);
   // Service-account tokens: issued by TokenRequest, checked by the authenticator. Issuer
   // https://kubernetes.default.svc.cluster.local (k3s's); the API's audience is the issuer.
@@ -92,11 +103,12 @@ export async function runServer(config: ServerConfig): Promise<RunningServer> {
     throw err;
   }
   if (config.httpsListenPort === 0) {
-    creds = await ensureClusterCredentials({ dataDir: config.dataDir, serverUrl: urlFor(api.port), extraSans: config.tlsSans, token: config.token });
+    creds = await ensureClusterCredentials({ dataDir: config.dataDir, serverUrl: urlFor(api.port), extraSans, token: config.token });
   }
 
   await ensureDefaultNamespaces(client);
   await ensureKubernetesService(client, { range: registry.serviceRange, host: advertiseHost, port: api.port });
+  await ensureClusterNetwork(client, { clusterCidr: config.clusterCidr, serviceCidr: config.serviceCidr, clusterDns: config.clusterDns, clusterDomain: 'cluster.local' });
   const controllers = new ControllerManager({
     registry, log: log.child('controllers'), identity: config.nodeName, // stable: a restart takes its own lease back at once
     config: { clusterCidr: config.clusterCidr, nodeCidrMaskSize: 24, serviceCidr: config.serviceCidr },

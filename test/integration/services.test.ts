@@ -3,6 +3,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
+import tls from 'node:tls';
 import path from 'node:path';
 import { startServer, type TestServer } from '../helpers/cluster.ts';
 
@@ -27,12 +28,33 @@ test('kubectl create service clusterip gets an address of the service CIDR', asy
   assert.equal(await clusterIP('headless'), 'None');
 });
 
-test('the kubernetes Service: 10.43.0.1:443 with Endpoints to the API server', async () => {
+test('the kubernetes Service: 10.43.0.1:443 with Endpoints to the API server at the node address', async () => {
   const out = await s.kubectlOk(['get', 'svc', 'kubernetes']);
   assert.match(out, /kubernetes\s+ClusterIP\s+10\.43\.0\.1\s+<none>\s+443\/TCP/);
   const port = Number(new URL(s.url).port);
   const ep = JSON.parse(await s.kubectlOk(['get', 'endpoints', 'kubernetes', '-o', 'json']));
-  assert.deepEqual(ep.subsets, [{ addresses: [{ ip: '127.0.0.1' }], ports: [{ name: 'https', port, protocol: 'TCP' }] }]);
+  // Pods cannot reach the server on loopback: the endpoint is a non-loopback address of this machine.
+  const own = Object.values(os.networkInterfaces()).flat().filter((a) => a && a.family === 'IPv4' && !a.internal).map((a) => a!.address);
+  const ip = ep.subsets[0].addresses[0].ip;
+  assert.ok(own.includes(ip), `${ip} is not one of ${own}`);
+  assert.deepEqual(ep.subsets, [{ addresses: [{ ip }], ports: [{ name: 'https', port, protocol: 'TCP' }] }]);
+  // The serving certificate is valid for the Service IP, which in-cluster clients dial.
+  const sans = await new Promise<string>((resolve, reject) => {
+    const sock = tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false }, () => { resolve(sock.getPeerCertificate().subjectaltname ?? ''); sock.end(); });
+    sock.on('error', reject);
+  });
+  assert.match(sans, /IP Address:10\.43\.0\.1\b/);
+  assert.match(sans, new RegExp(`IP Address:${ip.replace(/\./g, '\\.')}\\b`));
+});
+
+test('kube-dns holds the cluster DNS address, and the cluster networks are published for agents', async () => {
+  const out = await s.kubectlOk(['get', 'svc', '-n', 'kube-system', 'kube-dns']);
+  assert.match(out, /kube-dns\s+ClusterIP\s+10\.43\.0\.10\s+<none>\s+53\/UDP,53\/TCP/);
+  const cm = JSON.parse(await s.kubectlOk(['get', 'configmap', '-n', 'kube-system', 'skiff-cluster', '-o', 'json']));
+  assert.deepEqual(cm.data, { clusterCIDR: '10.42.0.0/16', serviceCIDR: '10.43.0.0/16', clusterDNS: '10.43.0.10', clusterDomain: 'cluster.local' });
+  const taken = await s.kubectl(['create', 'service', 'clusterip', 'steal-dns', '--tcp=53:53', '--clusterip=10.43.0.10']);
+  assert.notEqual(taken.code, 0);
+  assert.match(taken.stderr, /already allocated/);
 });
 
 test('NodePort services get a node port in 30000-32767', async () => {

@@ -57,6 +57,12 @@ export const kubernetesServiceIP = (range: ServiceRange): string => formatIPv4(r
 /** Network and broadcast excluded, as Kubernetes' allocator does. */
 const inRange = (range: ServiceRange, ip: number): boolean => ip > range.base && ip < range.base + range.size - 1;
 
+/** Whether an address may be handed to a Service from this range. */
+export function isServiceIP(range: ServiceRange, ip: string): boolean {
+  const v = parseIPv4(ip);
+  return v !== undefined && inRange(range, v);
+}
+
 type Json = Record<string, unknown>;
 const specOf = (o: KObject | undefined): Json => (o?.spec && typeof o.spec === 'object' ? o.spec as Json : {});
 const portsOf = (spec: Json): Json[] => (Array.isArray(spec.ports) ? spec.ports.filter((p): p is Json => typeof p === 'object' && p !== null) : []);
