@@ -20,6 +20,7 @@ import type { RequestAuthenticator } from './authn/types.ts';
 import type { ServiceAccountTokenIssuer } from './serviceaccount/token-issuer.ts';
 import { SELF_SUBJECT_REVIEW_PATH, selfSubjectReview } from './serviceaccount/self-subject-review.ts';
 import type { Logger } from '../util/log.ts';
+import { InflightLimiter, isLongRunning, poolOf, type InflightLimits } from './http/inflight.ts';
 
 export const KUBERNETES_VERSION = { major: '1', minor: '32', gitVersion: 'v1.32.0-skiff' };
 
@@ -43,6 +44,8 @@ export interface ApiServerOptions {
   kubeletClient?: KubeletClientConfig;
   /** Serves metrics.k8s.io/v1beta1 from this source (the node scraper, see metrics/). */
   metrics?: ResourceMetricsSource;
+  /** Bounds on requests served at once (overload protection); default Kubernetes' 400/200. */
+  inflight?: InflightLimits;
 }
 
 export interface ApiServer {
@@ -54,12 +57,13 @@ export interface ApiServer {
 const OPEN_PATHS = new Set(['/healthz', '/livez', '/readyz', '/version']);
 
 export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer> {
+  const limiter = new InflightLimiter(opts.inflight);
   const server = https.createServer({
     cert: opts.tls.cert, key: opts.tls.key, ca: opts.tls.ca,
     requestCert: true, rejectUnauthorized: false,
     keepAlive: true,
   }, (req, res) => {
-    handle(opts, req, res).catch((err) => fail(opts, req, res, err));
+    handle(opts, limiter, req, res).catch((err) => fail(opts, req, res, err));
   });
   // Connection upgrades (exec, attach, port-forward) arrive here, not as requests.
   const upgraded = new Set<Duplex>(); // closeAllConnections does not reach upgraded sockets
@@ -121,7 +125,7 @@ async function handleUpgrade(opts: ApiServerOptions, req: IncomingMessage, socke
   await handlePodStreamUpgrade({ req, socket, head, info, query: url.searchParams, registry: opts.registry, kubeletClient: opts.kubeletClient });
 }
 
-async function handle(opts: ApiServerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(opts: ApiServerOptions, limiter: InflightLimiter, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'https://localhost');
   const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
   const method = req.method ?? 'GET';
@@ -135,6 +139,10 @@ async function handle(opts: ApiServerOptions, req: IncomingMessage, res: ServerR
 
   const user = await opts.authenticate(req);
   if (!user) throw unauthorized();
+  if (!isLongRunning(method, path, url.searchParams)) {
+    const release = limiter.acquire(poolOf(method, user.groups));
+    res.once('close', release);
+  }
 
   if (path === '/api' || path === '/apis') {
     if (method !== 'GET') throw methodNotAllowed();

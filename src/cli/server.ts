@@ -24,6 +24,8 @@ const HELP = `usage: skiff server [flags]
   --kubelet-port PORT         the agent's log/exec server (default 10250; 0 picks a free one)
   --private-registry FILE     registries.yaml: mirrors and plain-HTTP registries (default DIR/registries.yaml)
   --node-monitor-grace-period D  how long a node may miss heartbeats before it is NotReady (default 40s)
+  --max-requests-inflight N   reads served at once before 429 (default 400; 0: no bound)
+  --max-mutating-requests-inflight N  writes served at once before 429 (default 200; 0: no bound)
   --log-level LEVEL           debug, info, warn (default), error`;
 
 export function parseServerFlags(args: string[]): ServerConfig | 'help' {
@@ -46,6 +48,8 @@ export function parseServerFlags(args: string[]): ServerConfig | 'help' {
       'kubelet-port': { type: 'string' },
       'private-registry': { type: 'string' },
       'node-monitor-grace-period': { type: 'string' },
+      'max-requests-inflight': { type: 'string' },
+      'max-mutating-requests-inflight': { type: 'string' },
       'log-level': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -76,7 +80,16 @@ export function parseServerFlags(args: string[]): ServerConfig | 'help' {
     tlsSans: values['tls-san'] ?? [],
     nodeMonitorGracePeriodMs: parseDuration('--node-monitor-grace-period', values['node-monitor-grace-period'] ?? '40s'),
     logLevel: level,
+    maxRequestsInflight: count('--max-requests-inflight', values['max-requests-inflight'], 400),
+    maxMutatingRequestsInflight: count('--max-mutating-requests-inflight', values['max-mutating-requests-inflight'], 200),
   };
+}
+
+function count(flag: string, text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n)) throw new Error(`${flag}: expected a whole number, not ${text}`);
+  return n;
 }
 
 /** The cluster DNS address is a Service IP: inside the service CIDR, and not the `kubernetes` Service's. */

@@ -88,8 +88,23 @@ export class HttpClient implements ApiClient {
     return new HttpResource(this, group, version, resource);
   }
 
-  /** One JSON request; a non-2xx answer rejects with ClientError built from its Status. */
+  /**
+   * One JSON request; a non-2xx answer rejects with ClientError built from its Status.
+   * 429 TooManyRequests is retried after the server's Retry-After, as client-go does (up to 10 times).
+   */
   async request<T = unknown>(method: string, path: string, opts: RequestOptions = {}): Promise<{ status: number; body: T }> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#requestOnce<T>(method, path, opts);
+      } catch (err) {
+        const retryAfter = (err as { retryAfterSeconds?: number }).retryAfterSeconds;
+        if ((err as ClientError).code !== 429 || attempt >= 10) throw err;
+        await new Promise((r) => setTimeout(r, Math.min(Math.max(retryAfter ?? 1, 0), 10) * 1000));
+      }
+    }
+  }
+
+  #requestOnce<T>(method: string, path: string, opts: RequestOptions): Promise<{ status: number; body: T }> {
     const url = this.server + path + queryString(opts.query);
     const payload = opts.body === undefined ? undefined : typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
     return new Promise((resolve, reject) => {
@@ -100,7 +115,12 @@ export class HttpClient implements ApiClient {
       }, (res) => {
         readText(res).then((text) => {
           const status = res.statusCode ?? 0;
-          if (status < 200 || status >= 300) return reject(errorFrom(status, text));
+          if (status < 200 || status >= 300) {
+            const err = errorFrom(status, text);
+            const retry = Number(res.headers['retry-after']);
+            if (Number.isFinite(retry)) Object.assign(err, { retryAfterSeconds: retry });
+            return reject(err);
+          }
           try {
             resolve({ status, body: (text ? JSON.parse(text) : undefined) as T });
           } catch {

@@ -11,6 +11,7 @@ import { ServiceAccountTokenIssuer } from '../apiserver/serviceaccount/token-iss
 import { registryObjectGetter, serviceAccountTokenAuthenticator } from '../apiserver/serviceaccount/authenticator.ts';
 import { Registry } from '../apiserver/registry/registry.ts';
 import { startApiServer, type ApiServer } from '../apiserver/server.ts';
+import { DEFAULT_INFLIGHT } from '../apiserver/http/inflight.ts';
 import { MetricsScraper } from '../apiserver/metrics/scraper.ts';
 import { InProcessClient } from '../client/inprocess.ts';
 import { ensureDefaultNamespaces } from '../controllers/namespace/defaults.ts';
@@ -43,6 +44,8 @@ export interface ServerConfig {
   privateRegistry?: string;
   tlsSans: string[];
   logLevel: Level;
+  maxRequestsInflight?: number;
+  maxMutatingRequestsInflight?: number;
   /** Heartbeats a node may miss before the node lifecycle controller marks it NotReady. */
   nodeMonitorGracePeriodMs?: number;
 }
@@ -97,6 +100,11 @@ export async function runServer(config: ServerConfig): Promise<RunningServer> {
       host: config.bindAddress, port: config.httpsListenPort,
       ready: () => ready, log: log.child('apiserver'), skiffVersion: SKIFF_VERSION,
       kubeletClient, metrics,
+      inflight: {
+        readOnly: config.maxRequestsInflight ?? DEFAULT_INFLIGHT.readOnly,
+        mutating: config.maxMutatingRequestsInflight ?? DEFAULT_INFLIGHT.mutating,
+        nodes: DEFAULT_INFLIGHT.nodes,
+      },
     });
   } catch (err) {
     await store.close();

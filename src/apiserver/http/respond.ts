@@ -21,7 +21,9 @@ export function sendRaw(res: ServerResponse, code: number, contentType: string, 
 }
 
 export function sendStatus(res: ServerResponse, status: Status): void {
-  send(res, status.code, status);
+  // 429 and 503 tell clients when to come back (client-go honours Retry-After).
+  const retry = status.details?.retryAfterSeconds;
+  send(res, status.code, status, 'json', retry ? { 'Retry-After': String(retry) } : {});
 }
 
 export function sendError(res: ServerResponse, err: ApiError): void {
