@@ -8,6 +8,7 @@ commands:
   kubectl    run kubectl against this machine's cluster (uses <data-dir>/kubeconfig.yaml)
   agent      join this machine to a cluster as a node (containerd + runc)
   killall    stop an agent's containers and clean up what it left on the machine
+  secrets-encrypt  status and key rotation for Secrets encrypted at rest
   sim        join N simulated nodes to a cluster (for testing the control plane at scale)
   version    print the versions of skiff and of the Kubernetes API it serves
 
@@ -20,6 +21,7 @@ const commands: Record<string, () => Promise<(args: string[]) => Promise<number>
   sim: async () => (await import('./sim.ts')).simCommand,
   agent: async () => (await import('./agent.ts')).agentCommand,
   killall: async () => (await import('./agent.ts')).killallCommand,
+  'secrets-encrypt': async () => (await import('./secrets-encrypt.ts')).secretsEncryptCommand,
 };
 
 const [name, ...args] = process.argv.slice(2);

@@ -3,6 +3,9 @@
 import path from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { openStore } from '../store/index.ts';
+import { EncryptingStore } from '../store/encryption/encrypting-store.ts';
+import { Transformer } from '../store/encryption/transformer.ts';
+import { ENCRYPTED_PREFIXES, ensureConfig } from '../store/encryption/config.ts';
 import type { Store } from '../store/types.ts';
 import type { SqliteStore } from '../store/index.ts';
 import { ensureClusterCredentials } from '../apiserver/pki/index.ts';
@@ -44,6 +47,8 @@ export interface ServerConfig {
   privateRegistry?: string;
   tlsSans: string[];
   logLevel: Level;
+  /** Encrypt Secrets at rest with the keys in DATA_DIR/cred/encryption-config.json. */
+  secretsEncryption?: boolean;
   maxRequestsInflight?: number;
   maxMutatingRequestsInflight?: number;
   /** Heartbeats a node may miss before the node lifecycle controller marks it NotReady. */
@@ -64,9 +69,19 @@ export interface RunningServer {
 export async function runServer(config: ServerConfig): Promise<RunningServer> {
   const log = createLogger({ level: config.logLevel, component: 'server' });
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  const store: Store = await openStore({ dataDir: config.dataDir, endpoint: config.datastoreEndpoint });
+  const rawStore: Store = await openStore({ dataDir: config.dataDir, endpoint: config.datastoreEndpoint });
   // History is compacted in the background so the database does not grow without bound.
-  const compactor = (store as Partial<SqliteStore>).startCompactor?.();
+  const compactor = (rawStore as Partial<SqliteStore>).startCompactor?.();
+  let store = rawStore;
+  if (config.secretsEncryption) {
+    try {
+      store = new EncryptingStore(rawStore, new Transformer(ensureConfig(config.dataDir)), ENCRYPTED_PREFIXES);
+    } catch (err) {
+      compactor?.stop();
+      await rawStore.close();
+      throw err;
+    }
+  }
   const registry = new Registry(store, { serviceCidr: config.serviceCidr, serviceAccountAdmission: true });
   const client = new InProcessClient(registry);
 
