@@ -21,6 +21,8 @@ import type { ServiceAccountTokenIssuer } from './serviceaccount/token-issuer.ts
 import { SELF_SUBJECT_REVIEW_PATH, selfSubjectReview } from './serviceaccount/self-subject-review.ts';
 import type { Logger } from '../util/log.ts';
 import { InflightLimiter, isLongRunning, poolOf, type InflightLimits } from './http/inflight.ts';
+import type { AuditLog } from './audit/log.ts';
+import { auditRequest } from './audit/http.ts';
 
 export const KUBERNETES_VERSION = { major: '1', minor: '32', gitVersion: 'v1.32.0-skiff' };
 
@@ -46,6 +48,8 @@ export interface ApiServerOptions {
   metrics?: ResourceMetricsSource;
   /** Bounds on requests served at once (overload protection); default Kubernetes' 400/200. */
   inflight?: InflightLimits;
+  /** Where audit events go, by policy (--audit-policy-file, --audit-log-path). */
+  audit?: AuditLog;
 }
 
 export interface ApiServer {
@@ -139,7 +143,9 @@ async function handle(opts: ApiServerOptions, limiter: InflightLimiter, req: Inc
 
   const user = await opts.authenticate(req);
   if (!user) throw unauthorized();
-  if (!isLongRunning(method, path, url.searchParams)) {
+  const longRunning = isLongRunning(method, path, url.searchParams);
+  if (opts.audit) auditRequest(opts.audit, req, res, user, url, path, longRunning);
+  if (!longRunning) {
     const release = limiter.acquire(poolOf(method, user.groups));
     res.once('close', release);
   }

@@ -24,6 +24,8 @@ const HELP = `usage: skiff server [flags]
   --kubelet-port PORT         the agent's log/exec server (default 10250; 0 picks a free one)
   --private-registry FILE     registries.yaml: mirrors and plain-HTTP registries (default DIR/registries.yaml)
   --node-monitor-grace-period D  how long a node may miss heartbeats before it is NotReady (default 40s)
+  --audit-policy-file FILE    audit policy (audit.k8s.io/v1 Policy, YAML or JSON); needs --audit-log-path
+  --audit-log-path FILE       where audit events go as JSON lines ('-' for stdout)
   --secrets-encryption        encrypt Secrets at rest (keys in DIR/cred/encryption-config.json; see 'skiff secrets-encrypt')
   --max-requests-inflight N   reads served at once before 429 (default 400; 0: no bound)
   --max-mutating-requests-inflight N  writes served at once before 429 (default 200; 0: no bound)
@@ -50,6 +52,8 @@ export function parseServerFlags(args: string[]): ServerConfig | 'help' {
       'private-registry': { type: 'string' },
       'node-monitor-grace-period': { type: 'string' },
       'secrets-encryption': { type: 'boolean' },
+      'audit-policy-file': { type: 'string' },
+      'audit-log-path': { type: 'string' },
       'max-requests-inflight': { type: 'string' },
       'max-mutating-requests-inflight': { type: 'string' },
       'log-level': { type: 'string' },
@@ -83,6 +87,8 @@ export function parseServerFlags(args: string[]): ServerConfig | 'help' {
     nodeMonitorGracePeriodMs: parseDuration('--node-monitor-grace-period', values['node-monitor-grace-period'] ?? '40s'),
     logLevel: level,
     secretsEncryption: values['secrets-encryption'] ?? false,
+    auditPolicyFile: values['audit-policy-file'],
+    auditLogPath: values['audit-log-path'],
     maxRequestsInflight: count('--max-requests-inflight', values['max-requests-inflight'], 400),
     maxMutatingRequestsInflight: count('--max-mutating-requests-inflight', values['max-mutating-requests-inflight'], 200),
   };

@@ -1,7 +1,9 @@
 // `skiff server`: assembles the store, credentials, registry, API server and the
 // controllers that belong with the API, in dependency order.
 import path from 'node:path';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { AuditLog } from '../apiserver/audit/log.ts';
+import { AuditPolicy } from '../apiserver/audit/policy.ts';
 import { openStore } from '../store/index.ts';
 import { EncryptingStore } from '../store/encryption/encrypting-store.ts';
 import { Transformer } from '../store/encryption/transformer.ts';
@@ -47,6 +49,9 @@ export interface ServerConfig {
   privateRegistry?: string;
   tlsSans: string[];
   logLevel: Level;
+  /** Audit policy (audit.k8s.io/v1 Policy) and where events go ('-': stdout). */
+  auditPolicyFile?: string;
+  auditLogPath?: string;
   /** Encrypt Secrets at rest with the keys in DATA_DIR/cred/encryption-config.json. */
   secretsEncryption?: boolean;
   maxRequestsInflight?: number;
@@ -69,6 +74,11 @@ export interface RunningServer {
 export async function runServer(config: ServerConfig): Promise<RunningServer> {
   const log = createLogger({ level: config.logLevel, component: 'server' });
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  let audit: AuditLog | undefined;
+  if (config.auditPolicyFile || config.auditLogPath) {
+    if (!config.auditPolicyFile || !config.auditLogPath) throw new Error('--audit-policy-file and --audit-log-path go together');
+    audit = new AuditLog(AuditPolicy.parse(readFileSync(config.auditPolicyFile, 'utf8'), config.auditPolicyFile), config.auditLogPath);
+  }
   const rawStore: Store = await openStore({ dataDir: config.dataDir, endpoint: config.datastoreEndpoint });
   // History is compacted in the background so the database does not grow without bound.
   const compactor = (rawStore as Partial<SqliteStore>).startCompactor?.();
@@ -114,7 +124,7 @@ export async function runServer(config: ServerConfig): Promise<RunningServer> {
       tokenIssuer,
       host: config.bindAddress, port: config.httpsListenPort,
       ready: () => ready, log: log.child('apiserver'), skiffVersion: SKIFF_VERSION,
-      kubeletClient, metrics,
+      kubeletClient, metrics, audit,
       inflight: {
         readOnly: config.maxRequestsInflight ?? DEFAULT_INFLIGHT.readOnly,
         mutating: config.maxMutatingRequestsInflight ?? DEFAULT_INFLIGHT.mutating,
@@ -159,6 +169,7 @@ export async function runServer(config: ServerConfig): Promise<RunningServer> {
       metrics.stop();
       compactor?.stop();
       await api.close();
+      await audit?.close();
       registry.watchCache.stop();
       await store.close();
     },

@@ -7,6 +7,9 @@ import { decodeProtobufObject, PROTOBUF_CONTENT_TYPE } from '../protobuf/index.t
 /** Kubernetes rejects request bodies above 3 MiB. */
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
 
+/** Who else wants a request's body once it is read (the audit log, at Request level). */
+export const bodyObservers = new WeakMap<IncomingMessage, (body: Buffer) => void>();
+
 export async function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > limit) {
@@ -23,7 +26,9 @@ export async function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Pr
     }
     chunks.push(chunk as Buffer);
   }
-  return Buffer.concat(chunks);
+  const body = Buffer.concat(chunks);
+  bodyObservers.get(req)?.(body);
+  return body;
 }
 
 export type BodyFormat = 'json' | 'yaml';
