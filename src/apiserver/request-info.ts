@@ -22,7 +22,7 @@ const NAMESPACE_SUBRESOURCES = new Set(['status', 'finalize']);
 
 /** Parses /api/v1/... and /apis/G/V/... resource paths; undefined for anything else. */
 export function parseResourcePath(method: string, pathname: string, watchParam: boolean): ResourceRequest | undefined {
-  const parts = pathname.split('/').filter(Boolean).map(decodeURIComponent);
+  const parts = pathname.split('/').filter(Boolean).map(decodePathSegment);
   let group: string, version: string, rest: string[];
   if (parts[0] === 'api' && parts.length >= 3) {
     group = ''; version = parts[1]; rest = parts.slice(2);
@@ -46,6 +46,15 @@ export function parseResourcePath(method: string, pathname: string, watchParam: 
   if (!resource.namespaced && namespace !== undefined && resourceName !== 'namespaces') throw notFoundPath(pathname);
   const verb = verbFor(method, name !== undefined, watchParam || watchPath);
   return { kind: 'resource', resource, namespace: resource.namespaced ? namespace : undefined, name, subresource, verb };
+}
+
+/** A path segment with its %-escapes decoded; a malformed escape is the client's error. */
+export function decodePathSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new ApiError(400, 'BadRequest', `malformed path segment ${JSON.stringify(segment.slice(0, 100))}`);
+  }
 }
 
 function verbFor(method: string, named: boolean, watch: boolean): ResourceVerb {

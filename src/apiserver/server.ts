@@ -77,6 +77,12 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     socket.on('error', () => socket.destroy());
     handleUpgrade(opts, req, socket, head).catch((err) => failUpgrade(opts, req, socket, err));
   });
+  // Requests Node's HTTP parser refuses (bad method, malformed headers) still get a Status.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    if (!socket.writable || err.code === 'ECONNRESET') { socket.destroy(); return; }
+    const body = JSON.stringify(new ApiError(400, 'BadRequest', `malformed HTTP request: ${err.code ?? err.message}`).toStatus());
+    socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  });
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 70_000;
   server.requestTimeout = 0; // watches are long-lived

@@ -48,12 +48,33 @@ export function decodeBody(buf: Buffer, contentType: string | undefined, accepte
   return parseJson(text);
 }
 
+/**
+ * How deeply a body may nest. Kubernetes stops at 10,000 with Go's growable stacks; our
+ * validation, defaulting and patching recurse on a fixed JS stack, so the bound is lower,
+ * and still far beyond any real object (CRD schemas go a few dozen levels deep).
+ */
+export const MAX_NESTING = 1000;
+
+/** Refuses values nested deeper than MAX_NESTING, without recursing itself. */
+export function checkNesting(value: unknown): void {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length) {
+    const [v, depth] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (depth > MAX_NESTING) throw badRequest(`the request body is nested more than ${MAX_NESTING} levels deep`);
+    for (const child of Object.values(v)) if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+  }
+}
+
 export function parseJson(text: string): unknown {
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch (err) {
     throw badRequest(`error decoding the request body as JSON: ${(err as Error).message}`);
   }
+  checkNesting(value);
+  return value;
 }
 
 export function parseYaml(text: string): unknown {
@@ -62,8 +83,11 @@ export function parseYaml(text: string): unknown {
     if (docs.length !== 1) throw new Error(`expected exactly one document, got ${docs.length}`);
     const doc = docs[0];
     if (doc.errors.length) throw doc.errors[0];
-    return doc.toJS({ maxAliasCount: 100 });
+    const value = doc.toJS({ maxAliasCount: 100 });
+    checkNesting(value);
+    return value;
   } catch (err) {
+    if (err instanceof ApiError) throw err;
     throw badRequest(`error converting YAML to JSON: ${(err as Error).message}`);
   }
 }

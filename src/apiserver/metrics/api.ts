@@ -8,7 +8,7 @@ import { formatBinaryQuantity, formatDecimalQuantity } from '../../api/quantity-
 import { ApiError, methodNotAllowed } from '../errors.ts';
 import { selectorQuery } from '../handlers/query.ts';
 import { send } from '../http/respond.ts';
-import { notFoundPath } from '../request-info.ts';
+import { decodePathSegment, notFoundPath } from '../request-info.ts';
 import type { Registry } from '../registry/registry.ts';
 import { METRICS_GROUP, METRICS_VERSION } from './resources.ts';
 import type { NodeMetricsPoint, PodMetricsPoint, ResourceMetricsSource, ResourceUsage } from './types.ts';
@@ -74,7 +74,7 @@ export interface MetricsRequest {
 
 /** Answers GET /apis/metrics.k8s.io/v1beta1/{nodes[/N], pods, namespaces/NS/pods[/N]}. */
 export async function serveMetricsApi(m: MetricsRequest): Promise<void> {
-  const parts = m.path.slice(PREFIX.length).split('/').filter(Boolean).map(decodeURIComponent);
+  const parts = m.path.slice(PREFIX.length).split('/').filter(Boolean).map(decodePathSegment);
   let namespace: string | undefined;
   let rest = parts;
   if (parts[0] === 'namespaces' && parts.length >= 3) { namespace = parts[1]; rest = parts.slice(2); }
