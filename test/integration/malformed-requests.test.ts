@@ -29,6 +29,10 @@ test('bodies nested deeper than 1,000 levels are refused before anything walks t
     assert.equal(r.status, 400, `${method} ${type}: ${r.text.slice(0, 200)}`);
     assert.match(r.json.message, /nested more than 1000 levels deep|error converting YAML/);
   }
+  // Deep YAML is refused from the text, before the parser recurses into it.
+  const flow = await s.request('POST', '/api/v1/namespaces/default/configmaps', { rawBody: '['.repeat(20_000) + ']'.repeat(20_000), contentType: 'application/yaml' });
+  assert.equal(flow.status, 400);
+  assert.match(flow.json.message, /nested more than 1000 levels deep/);
   const arrays = await s.request('POST', '/api/v1/namespaces/default/configmaps', { rawBody: '['.repeat(50_000) + ']'.repeat(50_000) });
   assert.equal(arrays.status, 400);
   assert.equal((await s.request('GET', '/api/v1/namespaces/default/configmaps/deep')).status, 404, 'nothing half-written');

@@ -77,7 +77,45 @@ export function parseJson(text: string): unknown {
   return value;
 }
 
+/**
+ * How deeply YAML text nests, measured on the text before the parser sees it: the yaml
+ * library recurses per level, and a regular expression compiled at the bottom of a deep
+ * recursion can abort the process (not a catchable stack overflow). Brackets of flow
+ * collections are counted outside quotes; block collections by their indentation.
+ */
+export function yamlTextDepth(text: string): number {
+  let max = 0;
+  let flow = 0;
+  let quote = '';
+  const indents: number[] = [];
+  let lineStart = true;
+  let col = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (c === '\n') { lineStart = true; col = 0; if (quote === "'" || quote === '"') continue; quote = ''; continue; }
+    if (lineStart) {
+      if (c === ' ' || c === '-') { col++; continue; }
+      lineStart = false;
+      if (c !== '#') {
+        while (indents.length && indents[indents.length - 1]! >= col) indents.pop();
+        indents.push(col);
+      }
+    }
+    if (quote) {
+      if (c === quote && (quote !== '"' || text[i - 1] !== '\\')) quote = '';
+      continue;
+    }
+    if (c === '"' || c === "'") quote = c;
+    else if (c === '#') quote = '\n';
+    else if (c === '[' || c === '{') flow++;
+    else if ((c === ']' || c === '}') && flow > 0) flow--;
+    if (flow + indents.length > max) max = flow + indents.length;
+  }
+  return Math.max(max, indents.length);
+}
+
 export function parseYaml(text: string): unknown {
+  if (yamlTextDepth(text) > MAX_NESTING) throw badRequest(`the request body is nested more than ${MAX_NESTING} levels deep`);
   try {
     const docs = YAML.parseAllDocuments(text);
     if (docs.length !== 1) throw new Error(`expected exactly one document, got ${docs.length}`);
