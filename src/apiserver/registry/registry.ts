@@ -12,7 +12,7 @@ import type { ResourceInfo } from '../../api/scheme.ts';
 import { groupVersion, lookupResource, storageKey } from '../../api/scheme.ts';
 import type { KindStrategy } from '../../api/kinds/types.ts';
 import { strategyFor } from '../../api/kinds/index.ts';
-import type { FieldError } from '../../api/field-error.ts';
+import { invalid as invalidField, type FieldError } from '../../api/field-error.ts';
 import type { Store, KeyValue } from '../../store/types.ts';
 import { KeyExistsError, KeyNotFoundError, RevisionConflictError, CompactedError } from '../../store/types.ts';
 import { ApiError, alreadyExists, badRequest, conflict, forbidden, gone, invalid, notFound, staleObject } from '../errors.ts';
@@ -21,6 +21,7 @@ import { checkSchema, type FieldValidation } from './schema-check.ts';
 import { recordManagedFields } from './managed-fields.ts';
 import { admitPodPriority, type PriorityClassSource } from './priority.ts';
 import { admitPodServiceAccount, type ServiceAccountSource } from '../serviceaccount/admission.ts';
+import { admitPodSecurity, labelErrors as podSecurityLabelErrors, podTemplateOf } from '../admission/podsecurity/admission.ts';
 import { allocateServiceAddresses, parseServiceCidr, ServiceAllocationLock, type ServiceRange } from './service-ips.ts';
 import { WatchCache, type CachedObject } from '../watchcache/index.ts';
 import { cacheFilter } from './watch.ts';
@@ -239,6 +240,7 @@ export class Registry {
     strategy.defaults?.(obj);
     strategy.prepareForCreate?.(obj);
     this.#validate(r, obj, strategy.validate?.(obj) ?? []);
+    await this.#admitPodSecurity(r, obj, opts);
     recordManagedFields({ r, old: undefined, updated: obj, manager: opts.fieldManager, now: this.#timestamp(), subresource: undefined });
     if (isService(r)) await this.#allocateService(r, obj, undefined);
     if (opts.dryRun) {
@@ -307,6 +309,18 @@ export class Registry {
     get: (ns, name) => this.tryGet(SERVICE_ACCOUNTS, ns, name),
   };
 
+  /** PodSecurity, after defaulting (as in kube-apiserver): pods and pod templates against their namespace's labels. */
+  async #admitPodSecurity(r: ResourceInfo, obj: KObject, opts: WriteOptions): Promise<void> {
+    if (r.group === '' && r.kind === 'Namespace') {
+      const errs = podSecurityLabelErrors(obj.metadata.labels);
+      if (errs.length) this.#validate(r, obj, errs.map((e) => invalidField(e.field, e.value, e.message)));
+      return;
+    }
+    if (!r.namespaced || (r.kind !== 'Pod' && !podTemplateOf(r.kind, obj))) return;
+    const nsObj = await this.tryGet(NAMESPACES, undefined, obj.metadata.namespace!);
+    admitPodSecurity(r.kind, r.resource, obj, nsObj?.metadata.labels, opts.warnings);
+  }
+
   async #checkNamespaceOpen(ns: string): Promise<void> {
     if (!ns) throw badRequest('a namespace must be specified for a namespaced resource');
     const nsObj = await this.tryGet(NAMESPACES, undefined, ns);
@@ -370,6 +384,7 @@ export class Registry {
       const next = await mutate(structuredClone(current));
       const obj = opts.fieldValidation && opts.fieldValidation !== 'Ignore' ? this.#admitShape(r, ns, next, opts) : normalise(r, ns, next);
       const result = this.#prepareUpdate(r, current, obj, opts);
+      if (!opts.subresource && attempt === 0) await this.#admitPodSecurity(r, result, opts);
       if (isService(r) && !opts.subresource) await this.#allocateService(r, result, current);
       if (jsonEqual(stripRV(result), stripRV(current))) return current; // no-op: no new revision
       if (opts.dryRun) return result;
