@@ -7,6 +7,9 @@ import { AGE, col } from './columns.ts';
 import { since } from './format.ts';
 import type { KindDefinition } from './strategy.ts';
 
+/** The annotation that makes an IngressClass the cluster's default. */
+export const DEFAULT_CLASS_ANNOTATION = 'ingressclass.kubernetes.io/is-default-class';
+
 function validateIngressClass(ic: KObject): FieldError[] {
   const controller = str(obj(ic.spec).controller);
   if (!controller) return [required('spec.controller')];

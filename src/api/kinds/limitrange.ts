@@ -21,7 +21,20 @@ function validateLimitRange(lr: KObject): FieldError[] {
   return errs;
 }
 
+/** Kubernetes' defaults for Container items: default limit ← max, default request ← default limit, then ← min. */
+function defaultLimitRange(lr: KObject): void {
+  for (const item of objs(obj(lr.spec).limits)) {
+    if (item.type !== 'Container') continue;
+    const def = (item.default ??= {}) as Record<string, unknown>;
+    const req = (item.defaultRequest ??= {}) as Record<string, unknown>;
+    for (const [k, v] of Object.entries(obj(item.max))) def[k] ??= v;
+    for (const [k, v] of Object.entries(def)) req[k] ??= v;
+    for (const [k, v] of Object.entries(obj(item.min))) req[k] ??= v;
+  }
+}
+
 export const limitRangeKind: KindDefinition = {
+  defaults: defaultLimitRange,
   validate: validateLimitRange,
   table: CREATED_AT,
 };

@@ -21,6 +21,8 @@ import { checkSchema, type FieldValidation } from './schema-check.ts';
 import { recordManagedFields } from './managed-fields.ts';
 import { admitPodPriority, type PriorityClassSource } from './priority.ts';
 import { admitPodServiceAccount, type ServiceAccountSource } from '../serviceaccount/admission.ts';
+import { admitLimitRanges } from '../admission/limitranger.ts';
+import { admitDefaultIngressClass } from '../admission/default-ingress-class.ts';
 import { admitPodSecurity, labelErrors as podSecurityLabelErrors, podTemplateOf } from '../admission/podsecurity/admission.ts';
 import { allocateServiceAddresses, parseServiceCidr, ServiceAllocationLock, type ServiceRange } from './service-ips.ts';
 import { WatchCache, type CachedObject } from '../watchcache/index.ts';
@@ -233,9 +235,15 @@ export class Registry {
     delete meta.deletionTimestamp;
     delete meta.deletionGracePeriodSeconds;
     if (r.namespaced) await this.#checkNamespaceOpen(ns!);
-    // Admission in kube-apiserver's order: ServiceAccount, then Priority.
+    // Admission in kube-apiserver's order: LimitRanger, ServiceAccount, then Priority.
+    if (r.group === '' && r.kind === 'Pod') {
+      admitLimitRanges(obj, (await this.listFromCache(LIMIT_RANGES, ns, {})).items.map((c) => c.obj));
+    }
     if (r.group === '' && r.kind === 'Pod' && this.#serviceAccountAdmission) await admitPodServiceAccount(obj, ns!, this.#serviceAccounts);
     if (r.group === '' && r.kind === 'Pod') await admitPodPriority(obj, this.#priorityClasses);
+    if (r.group === 'networking.k8s.io' && r.kind === 'Ingress') {
+      admitDefaultIngressClass(obj, (await this.listFromCache(INGRESS_CLASSES, undefined, {})).items.map((c) => c.obj));
+    }
     const strategy = this.strategy(r);
     strategy.defaults?.(obj);
     strategy.prepareForCreate?.(obj);
@@ -537,6 +545,8 @@ export class Registry {
 }
 
 const NAMESPACES = lookupResource('', 'v1', 'namespaces')!;
+const LIMIT_RANGES = lookupResource('', 'v1', 'limitranges')!;
+const INGRESS_CLASSES = lookupResource('networking.k8s.io', 'v1', 'ingressclasses')!;
 const PRIORITY_CLASSES = lookupResource('scheduling.k8s.io', 'v1', 'priorityclasses')!;
 const SERVICE_ACCOUNTS = lookupResource('', 'v1', 'serviceaccounts')!;
 const isService = (r: ResourceInfo): boolean => r.group === '' && r.kind === 'Service';
