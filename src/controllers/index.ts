@@ -13,6 +13,7 @@ import { DaemonSetController } from './daemonset/controller.ts';
 import { StatefulSetController } from './statefulset/controller.ts';
 import { JobController } from './job/controller.ts';
 import { TTLAfterFinishedController } from './ttl/controller.ts';
+import { ResourceQuotaController } from './resourcequota/controller.ts';
 import { CronJobController } from './cronjob/controller.ts';
 import { ReplicaSetController } from './replicaset/controller.ts';
 import { DeploymentController } from './deployment/controller.ts';
@@ -57,6 +58,7 @@ export function builtInControllers(registry: Registry, log: Logger, opts: Contro
     new StatefulSetController(),
     new JobController(),
     new TTLAfterFinishedController(),
+    new ResourceQuotaController(),
     new CronJobController(),
     new EndpointsController(),
     new EndpointSliceController(),

@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import type { KObject } from '../../api/object.ts';
 import type { ResourceInfo } from '../../api/scheme.ts';
-import { groupVersion, lookupResource, storageKey } from '../../api/scheme.ts';
+import { groupVersion, lookupResource, storageKey, STORED_RESOURCES } from '../../api/scheme.ts';
 import type { KindStrategy } from '../../api/kinds/types.ts';
 import { strategyFor } from '../../api/kinds/index.ts';
 import { invalid as invalidField, type FieldError } from '../../api/field-error.ts';
@@ -22,6 +22,8 @@ import { recordManagedFields } from './managed-fields.ts';
 import { admitPodPriority, type PriorityClassSource } from './priority.ts';
 import { admitPodServiceAccount, type ServiceAccountSource } from '../serviceaccount/admission.ts';
 import { admitLimitRanges } from '../admission/limitranger.ts';
+import { admitResourceQuota, NamespaceLocks } from '../admission/resourcequota/admission.ts';
+import { usageOf, type Usage } from '../admission/resourcequota/usage.ts';
 import { admitDefaultIngressClass } from '../admission/default-ingress-class.ts';
 import { admitPodSecurity, labelErrors as podSecurityLabelErrors, podTemplateOf } from '../admission/podsecurity/admission.ts';
 import { allocateServiceAddresses, parseServiceCidr, ServiceAllocationLock, type ServiceRange } from './service-ips.ts';
@@ -84,6 +86,7 @@ export class Registry {
   readonly serviceRange: ServiceRange;
   readonly #serviceLock = new ServiceAllocationLock();
   readonly #serviceAccountAdmission: boolean;
+  readonly #quotaLocks = new NamespaceLocks();
 
   constructor(store: Store, opts: {
     now?: () => Date; serviceCidr?: string;
@@ -251,6 +254,18 @@ export class Registry {
     await this.#admitPodSecurity(r, obj, opts);
     recordManagedFields({ r, old: undefined, updated: obj, manager: opts.fieldManager, now: this.#timestamp(), subresource: undefined });
     if (isService(r)) await this.#allocateService(r, obj, undefined);
+    // ResourceQuota last, as in kube-apiserver; a namespace with quotas takes creates one at a time.
+    const quotas = r.namespaced ? (await this.listFromCache(RESOURCE_QUOTAS, ns, { resourceVersion: '0' })).items : [];
+    if (!quotas.length) return this.#store(r, ns, obj, opts);
+    return this.#quotaLocks.run(ns!, async () => {
+      const current = (await this.listFromCache(RESOURCE_QUOTAS, ns, {})).items.map((c) => c.obj);
+      await admitResourceQuota(r.resource, r.group, obj, current, (resource, group) => this.namespaceUsage(ns!, resource, group));
+      return this.#store(r, ns, obj, opts);
+    });
+  }
+
+  async #store(r: ResourceInfo, ns: string | undefined, obj: KObject, opts: WriteOptions): Promise<KObject> {
+    const meta = obj.metadata;
     if (opts.dryRun) {
       if (await this.store.get(storageKey(r, ns, meta.name!))) throw alreadyExists(r, meta.name!);
       return obj;
@@ -263,6 +278,17 @@ export class Registry {
       if (err instanceof KeyExistsError) throw alreadyExists(r, meta.name!);
       throw err;
     }
+  }
+
+  /** What a namespace's current objects of one resource count against quotas (read consistently). */
+  async namespaceUsage(ns: string, resource: string, group: string): Promise<Usage> {
+    const info = STORED_RESOURCES.find((x) => x.resource === resource && x.group === group);
+    if (!info) return {};
+    const total: Usage = {};
+    for (const c of (await this.listFromCache(info, ns, {})).items) {
+      for (const [k, v] of Object.entries(usageOf(resource, group, c.obj))) total[k] = (total[k] ?? 0) + v;
+    }
+    return total;
   }
 
   /** Checks apiVersion/kind/namespace of a request body and returns a working copy. */
@@ -546,6 +572,7 @@ export class Registry {
 
 const NAMESPACES = lookupResource('', 'v1', 'namespaces')!;
 const LIMIT_RANGES = lookupResource('', 'v1', 'limitranges')!;
+const RESOURCE_QUOTAS = lookupResource('', 'v1', 'resourcequotas')!;
 const INGRESS_CLASSES = lookupResource('networking.k8s.io', 'v1', 'ingressclasses')!;
 const PRIORITY_CLASSES = lookupResource('scheduling.k8s.io', 'v1', 'priorityclasses')!;
 const SERVICE_ACCOUNTS = lookupResource('', 'v1', 'serviceaccounts')!;
