@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ClusterZone, DEFAULT_TTL, reverseName } from './records.ts';
-import { fixture, service } from './testing.ts';
+import { ClusterZone, DEFAULT_TTL, ZoneCache, reverseName } from './records.ts';
+import { fixture, service, slice } from './testing.ts';
 import { Class, Rcode, Type, type SrvData } from './wire.ts';
 
 const zone = (): ClusterZone => { const f = fixture(); return ClusterZone.build(f.services, f.slices, { serial: 1 }); };
@@ -107,5 +107,27 @@ describe('records', () => {
     assert.deepEqual(datas(ask(zone(), 'dns-version.cluster.local', Type.TXT)!.answers), [['1.1.0']]);
     assert.equal(ask(zone(), 'example.com', Type.A), undefined);
     assert.equal(ask(zone(), 'notcluster.local', Type.A), undefined);
+  });
+  it('rebuilds with a ZoneCache give the same answers, following changed objects only', () => {
+    const f = fixture();
+    const cache = new ZoneCache();
+    const fresh = ClusterZone.build(f.services, f.slices, { serial: 1 });
+    const first = ClusterZone.build(f.services, f.slices, { serial: 1, cache });
+    const again = ClusterZone.build(f.services, f.slices, { serial: 1, cache });
+    for (const [name, type] of [['web.default.svc.cluster.local', Type.A], ['db.default.svc.cluster.local', Type.A], ['_pg._tcp.db.default.svc.cluster.local', Type.SRV],
+      [reverseName('10.42.0.7')!, Type.PTR], ['ext.default.svc.cluster.local', Type.A], ['nope.default.svc.cluster.local', Type.A]] as const) {
+      assert.deepEqual(ask(first, name, type), ask(fresh, name, type), name);
+      assert.deepEqual(ask(again, name, type), ask(fresh, name, type), name);
+    }
+    // A changed Service (a new object) and a changed slice (a new object) are recomputed.
+    const services = f.services.map((s) => (s.metadata.name === 'web' ? service('default', 'web', { clusterIP: '10.43.0.11', clusterIPs: ['10.43.0.11'] }) : s));
+    const slices = f.slices.map((s) => (s.metadata.name === 'db-abc' ? slice('default', 'db', 'db-abc', [{ addresses: ['10.42.0.70'], conditions: { ready: true } }]) : s));
+    const changed = ClusterZone.build(services, slices, { serial: 1, cache });
+    assert.deepEqual(datas(ask(changed, 'web.default.svc.cluster.local', Type.A)!.answers), ['10.43.0.11']);
+    assert.deepEqual(datas(ask(changed, 'db.default.svc.cluster.local', Type.A)!.answers), ['10.42.0.70']);
+    assert.equal(ask(changed, reverseName('10.43.0.10')!, Type.PTR), undefined);
+    // A slice gone: its service is recomputed too.
+    const gone = ClusterZone.build(services, slices.filter((s) => s.metadata.name !== 'db-abc'), { serial: 1, cache });
+    assert.deepEqual(ask(gone, 'db.default.svc.cluster.local', Type.A)!.answers, []);
   });
 });

@@ -40,6 +40,35 @@ export interface ZoneOptions {
   serial?: number;
   /** Namespaces known to exist: their `ns.svc.<domain>` names answer NODATA, not NXDOMAIN. */
   namespaces?: Iterable<string>;
+  /** Keeps each Service's records between builds while it and its slices are the same objects. */
+  cache?: ZoneCache;
+}
+
+/** The names, records and reverse names one Service adds to the zone. */
+interface Contribution {
+  names: string[];
+  records: ResourceRecord[];
+  ptrs: { name: string; target: string }[];
+}
+
+/**
+ * Each Service's contribution, kept while the Service and its EndpointSlices are the same
+ * objects (an informer replaces an object when it changes and never edits it in place),
+ * so a rebuild after one change recomputes one Service and merges the rest.
+ */
+export class ZoneCache {
+  #entries = new WeakMap<KObject, { slices: readonly KObject[]; domain: string; ttl: number; c: Contribution }>();
+
+  get(svc: KObject, slices: readonly KObject[], domain: string, ttl: number): Contribution | undefined {
+    const e = this.#entries.get(svc);
+    if (!e || e.domain !== domain || e.ttl !== ttl || e.slices.length !== slices.length) return undefined;
+    for (let i = 0; i < slices.length; i++) if (e.slices[i] !== slices[i]) return undefined;
+    return e.c;
+  }
+
+  set(svc: KObject, slices: readonly KObject[], domain: string, ttl: number, c: Contribution): void {
+    this.#entries.set(svc, { slices: [...slices], domain, ttl, c });
+  }
 }
 
 export interface Answer {
@@ -98,9 +127,16 @@ export class ClusterZone {
       if (!list) slicesByService.set(key, (list = []));
       list.push(s);
     }
+    const cache = opts.cache;
     for (const svc of services) {
       const key = `${svc.metadata.namespace ?? ''}/${svc.metadata.name ?? ''}`;
-      zone.#addService(svc, slicesByService.get(key) ?? []);
+      const own = slicesByService.get(key) ?? [];
+      let c = cache?.get(svc, own, zone.domain, zone.ttl);
+      if (!c) {
+        c = zone.#contribution(svc, own);
+        cache?.set(svc, own, zone.domain, zone.ttl, c);
+      }
+      zone.#apply(c);
     }
     return zone;
   }
@@ -112,6 +148,7 @@ export class ClusterZone {
   #exists(name: string): void {
     let n = normalizeName(name);
     while (n.length > this.domain.length && n.endsWith(`.${this.domain}`)) {
+      if (this.#names.has(n)) return; // its parents were added with it
       this.#names.add(n);
       n = n.slice(n.indexOf('.') + 1);
     }
@@ -123,32 +160,41 @@ export class ClusterZone {
     let list = this.#records.get(key);
     if (!list) this.#records.set(key, (list = []));
     // The same address twice (an endpoint in two slices) is one record.
-    if (!list.some((r) => r.type === rr.type && JSON.stringify(r.data) === JSON.stringify(rr.data))) list.push(rr);
+    if (!list.some((r) => r.type === rr.type && sameData(r.data, rr.data))) list.push(rr);
     this.#exists(key);
   }
 
-  #addPtr(ip: string, target: string): void {
+  #ptrOf(c: Contribution, ip: string, target: string): void {
     const name = reverseName(ip);
-    if (!name) return;
-    let list = this.#ptr.get(name);
-    if (!list) this.#ptr.set(name, (list = []));
-    if (!list.some((r) => r.data === target)) list.push({ name, type: Type.PTR, class: Class.IN, ttl: this.ttl, data: target });
+    if (name) c.ptrs.push({ name, target });
   }
 
-  #addAddress(name: string, ip: string): void {
-    if (isIPv4(ip)) this.#add(this.#rr(name, Type.A, ip));
-    else if (isIPv6(ip)) this.#add(this.#rr(name, Type.AAAA, ip));
+  #address(c: Contribution, name: string, ip: string): void {
+    if (isIPv4(ip)) c.records.push(this.#rr(name, Type.A, ip));
+    else if (isIPv6(ip)) c.records.push(this.#rr(name, Type.AAAA, ip));
   }
 
-  #addService(svc: KObject, slices: KObject[]): void {
+  #apply(c: Contribution): void {
+    for (const n of c.names) this.#exists(n);
+    for (const rr of c.records) this.#add(rr);
+    for (const { name, target } of c.ptrs) {
+      let list = this.#ptr.get(name);
+      if (!list) this.#ptr.set(name, (list = []));
+      if (!list.some((r) => r.data === target)) list.push({ name, type: Type.PTR, class: Class.IN, ttl: this.ttl, data: target });
+    }
+  }
+
+  /** What one Service puts in the zone (pure: a function of the Service, its slices and the zone's domain and TTL). */
+  #contribution(svc: KObject, slices: readonly KObject[]): Contribution {
+    const c: Contribution = { names: [], records: [], ptrs: [] };
     const ns = svc.metadata.namespace ?? 'default';
     const base = `${svc.metadata.name}.${ns}.svc.${this.domain}`;
     const spec = obj(svc['spec']);
-    this.#exists(base);
+    c.names.push(base);
     if (str(spec['type']) === 'ExternalName') {
       const target = str(spec['externalName']).replace(/\.$/, '');
-      if (target) this.#add(this.#rr(base, Type.CNAME, target));
-      return;
+      if (target) c.records.push(this.#rr(base, Type.CNAME, target));
+      return c;
     }
     const clusterIPs = arr(spec['clusterIPs']).map(str).filter(Boolean);
     if (clusterIPs.length === 0 && str(spec['clusterIP'])) clusterIPs.push(str(spec['clusterIP']));
@@ -175,34 +221,35 @@ export class ClusterZone {
     // Endpoint names answer for every service (CoreDNS matches the endpoint label for any
     // service); PTRs for endpoint IPs point at them.
     for (const ep of endpoints) {
-      this.#addAddress(`${ep.name}.${base}`, ep.ip);
-      this.#addPtr(ep.ip, `${ep.name}.${base}`);
+      this.#address(c, `${ep.name}.${base}`, ep.ip);
+      this.#ptrOf(c, ep.ip, `${ep.name}.${base}`);
     }
 
     if (headless) {
-      for (const ep of endpoints) this.#addAddress(base, ep.ip);
+      for (const ep of endpoints) this.#address(c, base, ep.ip);
       for (const { eps, ports } of bySlice) {
         for (const p of ports) {
           for (const ep of eps) {
             const srv: SrvData = { priority: 0, weight: 100, port: p.port, target: `${ep.name}.${base}` };
-            this.#add(this.#rr(base, Type.SRV, srv));
-            if (p.name) this.#add(this.#rr(`_${p.name}._${p.protocol.toLowerCase()}.${base}`, Type.SRV, srv));
+            c.records.push(this.#rr(base, Type.SRV, srv));
+            if (p.name) c.records.push(this.#rr(`_${p.name}._${p.protocol.toLowerCase()}.${base}`, Type.SRV, srv));
           }
         }
       }
-      return;
+      return c;
     }
     for (const ip of clusterIPs) {
-      this.#addAddress(base, ip);
-      this.#addPtr(ip, base);
+      this.#address(c, base, ip);
+      this.#ptrOf(c, ip, base);
     }
-    if (clusterIPs.length === 0) return; // not allocated yet: the name exists, with no records
+    if (clusterIPs.length === 0) return c; // not allocated yet: the name exists, with no records
     for (const p of arr(spec['ports']).map(obj)) {
       const name = str(p['name']);
       const srv: SrvData = { priority: 0, weight: 100, port: Number(p['port'] ?? 0), target: base };
-      this.#add(this.#rr(base, Type.SRV, srv));
-      if (name) this.#add(this.#rr(`_${name}._${(str(p['protocol']) || 'TCP').toLowerCase()}.${base}`, Type.SRV, srv));
+      c.records.push(this.#rr(base, Type.SRV, srv));
+      if (name) c.records.push(this.#rr(`_${name}._${(str(p['protocol']) || 'TCP').toLowerCase()}.${base}`, Type.SRV, srv));
     }
+    return c;
   }
 
   /** Whether a name is ours to answer (inside the cluster domain). */
@@ -251,6 +298,10 @@ export class ClusterZone {
   #reply(rcode: number, answers: ResourceRecord[], authorities: ResourceRecord[] = [], additionals: ResourceRecord[] = []): Answer {
     return { rcode, aa: true, answers, authorities, additionals };
   }
+}
+
+function sameData(a: ResourceRecord['data'], b: ResourceRecord['data']): boolean {
+  return typeof a === 'string' || typeof b === 'string' ? a === b : JSON.stringify(a) === JSON.stringify(b);
 }
 
 /** 10.1.2.3 → 10-1-2-3; fd00::1 → fd00--1 (CoreDNS's endpoint name for an address without a hostname). */

@@ -213,6 +213,36 @@ describe('dns server', () => {
     assert.equal((await udpQuery(server.port, q)).header.rcode, Rcode.NOTIMP);
   });
 
+  it('replays stored answers with each query\'s own id and the name as it was asked', async () => {
+    for (const [id, name] of [[1, 'web.default.svc.cluster.local'], [2, 'WeB.default.SVC.cluster.local'], [3, 'web.default.svc.cluster.local'], [4, 'WeB.default.SVC.cluster.local']] as const) {
+      const q = query(name, Type.A);
+      q.header.id = id;
+      const a = await udpQuery(server.port, q);
+      assert.equal(a.header.id, id);
+      assert.equal(a.questions[0]!.name, name);
+      assert.equal(a.answers[0]!.name, name);
+      assert.equal(a.answers[0]!.data, '10.43.0.10');
+    }
+  });
+
+  it('answers SERVFAIL for cluster names until its sources are synced, and forwards the rest meanwhile', async () => {
+    let ready = false;
+    const early = await startDnsServer({
+      services: svcInformer, endpointSlices: sliceInformer, ready: () => ready,
+      upstreams: [`127.0.0.1:${upstream.port}`],
+    });
+    try {
+      assert.equal((await udpQuery(early.port, query('web.default.svc.cluster.local', Type.A))).header.rcode, Rcode.SERVFAIL);
+      assert.equal((await udpQuery(early.port, query('nope.default.svc.cluster.local', Type.A))).header.rcode, Rcode.SERVFAIL);
+      assert.equal((await udpQuery(early.port, query('example.com', Type.A))).answers[0]!.data, '93.184.216.34');
+      ready = true;
+      assert.equal((await udpQuery(early.port, query('web.default.svc.cluster.local', Type.A))).answers[0]!.data, '10.43.0.10');
+      assert.equal((await udpQuery(early.port, query('nope.default.svc.cluster.local', Type.A))).header.rcode, Rcode.NXDOMAIN);
+    } finally {
+      await early.close();
+    }
+  });
+
   it('parses upstreams and resolv.conf', () => {
     assert.deepEqual(parseUpstream('10.0.0.1'), { host: '10.0.0.1', port: 53 });
     assert.deepEqual(parseUpstream('10.0.0.1:5353'), { host: '10.0.0.1', port: 5353 });

@@ -4,7 +4,8 @@
 // everything else is forwarded to the upstream resolvers over UDP (2 s each, then the
 // next). Positive upstream answers pass through untouched; negative ones (NXDOMAIN, and
 // NOERROR without answers) are cached for their SOA's TTL, at most 30 s, as CoreDNS's
-// `cache 30` does.
+// `cache 30` does. Zone answers are kept encoded until the zone changes and replayed with
+// the query's id, so the hot path neither decodes nor encodes.
 import dgram from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { parseResolvConf } from '../util/resolv-conf.ts';
@@ -12,7 +13,7 @@ import net from 'node:net';
 import type { KObject } from '../api/object.ts';
 import type { Logger } from '../util/log.ts';
 import { silentLogger } from '../util/log.ts';
-import { ClusterZone, DEFAULT_DOMAIN, DEFAULT_TTL } from './records.ts';
+import { ClusterZone, DEFAULT_DOMAIN, DEFAULT_TTL, ZoneCache } from './records.ts';
 import {
   Rcode, Type, decode, encode, encodeTruncated, message, normalizeName, optRecord, udpSizeOf,
   type Message, type SoaData,
@@ -43,6 +44,11 @@ export interface DnsServerOptions {
   log?: Logger;
   /** Milliseconds; injected by tests. */
   now?: () => number;
+  /**
+   * False until the sources hold their first list: until then cluster names get SERVFAIL
+   * (the client retries) rather than a wrong NXDOMAIN, as CoreDNS does before its sync.
+   */
+  ready?: () => boolean;
 }
 
 export interface DnsServer {
@@ -57,6 +63,17 @@ const MAX_UDP = 4096;
 const OUR_UDP = 1232;
 /** How many negative answers the cache holds. */
 const MAX_NEGATIVE = 10_000;
+/** Receive buffer asked for the UDP socket. */
+const UDP_RECV_BUFFER = 4 * 1024 * 1024;
+/** Zone rebuilds allowed back to back before churn is rate limited. */
+const REBUILD_BURST = 3;
+/**
+ * Under churn, at most one rebuild per this long (or 10× the build time, if longer): each
+ * rebuild also empties the stored answers. Well inside the 5 s TTL clients cache for.
+ */
+const REBUILD_REFILL_MS = 500;
+/** Encoded zone answers kept (emptied when full or when the zone changes). */
+const MAX_ENCODED = 20_000;
 /** Negative answers without an SOA are cached this long (CoreDNS cache's minimal TTL). */
 const NO_SOA_NEGATIVE_TTL = 5;
 
@@ -87,23 +104,71 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
   const timeoutMs = opts.upstreamTimeoutMs ?? 2000;
   const negativeCap = opts.negativeTtlCap ?? 30;
   const negative = new Map<string, CachedNegative>();
+  const domain = normalizeName(opts.domain ?? DEFAULT_DOMAIN);
 
   // ---- the zone, rebuilt lazily after informer events --------------------------------
+  // An event only marks the zone stale; the next query rebuilds it, recomputing only the
+  // Services whose objects changed (ZoneCache) and merging the rest. Rebuilds draw on a
+  // bucket of REBUILD_BURST tokens that refills one per 500 ms (or 10× the last build's
+  // time, if longer), so a few changes show at once, while under steady churn queries
+  // get the previous zone until a token is back: rebuilding (and refilling the stored
+  // answers) stays a small share of the CPU.
   let zone: ClusterZone | undefined;
+  let stale = true;
+  let buildMs = 0;
+  let tokens = REBUILD_BURST;
+  let refilledAt = performance.now();
+  // Services whose objects did not change keep their records from the last build.
+  const zoneCache = new ZoneCache();
   const sources = [opts.services, opts.endpointSlices, ...(opts.namespaces ? [opts.namespaces] : [])];
   const watched = sources.every((s) => typeof s.addEventHandler === 'function');
   const unsubscribe: (() => void)[] = [];
   if (watched) {
-    const dirty = (): void => { zone = undefined; };
+    const dirty = (): void => { stale = true; };
     for (const s of sources) unsubscribe.push(s.addEventHandler!({ onAdd: dirty, onUpdate: dirty, onDelete: dirty }));
   }
   const currentZone = (): ClusterZone => {
-    if (zone && watched) return zone;
+    if (zone && watched) {
+      if (!stale) return zone;
+      const t = performance.now();
+      tokens = Math.min(REBUILD_BURST, tokens + (t - refilledAt) / Math.max(10 * buildMs, REBUILD_REFILL_MS));
+      refilledAt = t;
+      if (tokens < 1) return zone;
+      tokens -= 1;
+    }
+    const t0 = performance.now();
+    stale = false;
     zone = ClusterZone.build(opts.services.list(), opts.endpointSlices.list(), {
       domain: opts.domain ?? DEFAULT_DOMAIN, ttl: opts.ttl ?? DEFAULT_TTL, serial: Math.floor(now() / 1000),
-      namespaces: opts.namespaces?.list().map((n) => n.metadata.name ?? '').filter(Boolean),
+      namespaces: opts.namespaces?.list().map((n) => n.metadata.name ?? '').filter(Boolean), cache: zoneCache,
     });
+    buildMs = performance.now() - t0;
     return zone;
+  };
+
+  // ---- encoded answers, per query (all of it but the id) and zone ---------------------
+  // A zone answer depends only on the query's bytes after the id (flags, question, EDNS
+  // size) and the zone, so the encoded response is kept and replayed with the new id:
+  // no decoding, no encoding on the hot path. Emptied whenever the zone is replaced.
+  let cachedFor: ClusterZone | undefined;
+  const encoded = new Map<string, Buffer>();
+  const cacheKey = (buf: Buffer, tcp: boolean): string => (tcp ? 'T' : 'U') + buf.toString('latin1', 2);
+  const fromEncoded = (buf: Buffer, tcp: boolean): Buffer | undefined => {
+    if (!watched || buf.length < 12 || buf.length > 512) return undefined;
+    const z = currentZone();
+    if (z !== cachedFor) { encoded.clear(); cachedFor = z; return undefined; }
+    const hit = encoded.get(cacheKey(buf, tcp));
+    if (!hit) return undefined;
+    const out = Buffer.allocUnsafe(hit.length);
+    hit.copy(out);
+    out[0] = buf[0]!;
+    out[1] = buf[1]!;
+    return out;
+  };
+  const remember = (buf: Buffer, tcp: boolean, z: ClusterZone, out: Buffer): void => {
+    if (buf.length > 512 || z !== cachedFor) return;
+    if (encoded.size >= MAX_ENCODED) encoded.clear();
+    encoded.set(cacheKey(buf, tcp), Buffer.from(out));
   };
 
   // ---- answering ---------------------------------------------------------------------
@@ -118,7 +183,9 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
     return tcp ? encode(m) : encodeTruncated(m, Math.min(MAX_UDP, udpSizeOf(query)));
   };
 
-  const handle = async (buf: Buffer, tcp: boolean): Promise<Buffer | undefined> => {
+  const handle = async (buf: Buffer, tcp: boolean, storedTried = false): Promise<Buffer | undefined> => {
+    const hit = storedTried ? undefined : fromEncoded(buf, tcp);
+    if (hit) return hit;
     let query: Message;
     try {
       query = decode(buf);
@@ -135,11 +202,18 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
     if (query.header.opcode !== 0) return reply(query, Rcode.NOTIMP, tcp);
     if (query.questions.length !== 1) return reply(query, Rcode.FORMERR, tcp);
     const q = query.questions[0]!;
-    const ans = currentZone().answer(q);
+    if (opts.ready && !opts.ready()) {
+      const n = normalizeName(q.name);
+      if (n === domain || n.endsWith(`.${domain}`)) return reply(query, Rcode.SERVFAIL, tcp);
+    }
+    const z = currentZone();
+    const ans = z.answer(q);
     if (ans) {
-      return reply(query, ans.rcode, tcp, {
+      const out = reply(query, ans.rcode, tcp, {
         header: { aa: ans.aa } as Message['header'], answers: ans.answers, authorities: ans.authorities, additionals: ans.additionals,
       });
+      if (!opts.ready || opts.ready()) remember(buf, tcp, z, out);
+      return out;
     }
     return forward(query, buf, tcp);
   };
@@ -184,7 +258,10 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
   // ---- transports --------------------------------------------------------------------
   const { udp, tcp } = await bindBoth(host, opts.port ?? 0);
   udp.on('message', (buf, rinfo) => {
-    handle(buf, false).then((out) => {
+    // The common case answered without a promise.
+    const hit = fromEncoded(buf, false);
+    if (hit) { udp.send(hit, rinfo.port, rinfo.address); return; }
+    handle(buf, false, true).then((out) => {
       if (out) udp.send(out, rinfo.port, rinfo.address);
     }).catch((err) => log.error('dns udp handler failed', { error: String(err) }));
   });
@@ -246,6 +323,9 @@ async function bindBoth(host: string, port: number): Promise<{ udp: dgram.Socket
       udp.once('error', reject);
       udp.bind(port, host, () => { udp.off('error', reject); resolve(); });
     });
+    // Room for bursts: the default (~200 KB, about 200 queries' buffers) drops queries
+    // when many clients ask at once. The kernel caps it at net.core.rmem_max.
+    try { udp.setRecvBufferSize(UDP_RECV_BUFFER); } catch { /* keep the default */ }
     const chosen = (udp.address() as net.AddressInfo).port;
     const tcp = net.createServer();
     try {

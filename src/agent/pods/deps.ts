@@ -1,6 +1,6 @@
 // The pod manager's services, wired to the real pieces: env (src/agent/env), volumes
-// (src/agent/volumes), probes and hooks (src/agent/probes), DNS from the host's
-// resolv.conf, and the files the kubelet manages per pod (/etc/hosts, termination log).
+// (src/agent/volumes), probes and hooks (src/agent/probes), pod DNS (cluster DNS or the
+// node's resolv.conf, by dnsPolicy), and the files the kubelet manages per pod (/etc/hosts, termination log).
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { KObject } from '../../api/object.ts';
@@ -14,6 +14,7 @@ import type { ProbeManager } from '../probes/manager.ts';
 import { PodVolumes, writeEtcHosts, type VolumeDeps } from '../volumes/index.ts';
 import type { PodDeps } from './manager.ts';
 import { parseResolvConf, type ResolvConf } from '../../util/resolv-conf.ts';
+import type { ClusterNetworkConfig } from '../network/types.ts';
 
 export { parseResolvConf };
 import { ServiceAccountTokenSource, httpTokenRequester } from './sa-tokens.ts';
@@ -29,30 +30,71 @@ export interface PodDepsOptions {
   allocatable: Record<string, string>;
   probes: ProbeManager;
   log: Logger;
+  /** The cluster's networks (cluster DNS address and domain for ClusterFirst pods). */
+  cluster?: ClusterNetworkConfig;
   /** Default /etc/resolv.conf. */
   resolvConf?: string;
 }
 
+/** kubelet's limits (pkg/apis/core/validation: MaxDNSNameservers, MaxDNSSearchPaths/ListChars expanded). */
+export const MAX_DNS_NAMESERVERS = 3;
+export const MAX_DNS_SEARCH_PATHS = 32;
+export const MAX_DNS_SEARCH_CHARS = 2048;
+
 /**
- * DNS for a pod's sandbox. Cluster DNS is not built yet, so ClusterFirst falls back to the
- * node's resolvers (the kubelet does the same when it has no --cluster-dns); `None` takes
- * the pod's dnsConfig only; dnsConfig is merged in every case.
+ * DNS for a pod's sandbox, with the kubelet's rules (pkg/kubelet/network/dns GetPodDNS):
+ * - ClusterFirst (the default), and ClusterFirstWithHostNet: the cluster DNS as the only
+ *   nameserver, search `<ns>.svc.<domain> svc.<domain> <domain>` then the node's search
+ *   domains, options `ndots:5` (the node's options are not kept);
+ * - ClusterFirst on a hostNetwork pod, and Default: the node's resolv.conf;
+ * - None: nothing but the pod's dnsConfig.
+ * Then dnsConfig is appended: nameservers and searches after the policy's (duplicates
+ * dropped), options merged by name with the pod's winning. Finally the kubelet's caps: 3
+ * nameservers; 32 search domains, none longer than 253, the line at most 2048 chars.
+ * Without a cluster config ClusterFirst falls back to the node's resolv.conf, as the
+ * kubelet does without --cluster-dns.
  */
-export function podDns(pod: KObject, host: ResolvConf): ResolvConf {
+export function podDns(pod: KObject, host: ResolvConf, cluster?: Pick<ClusterNetworkConfig, 'clusterDns' | 'clusterDomain'>): ResolvConf {
   const spec = (pod.spec ?? {}) as Json;
+  const policy = String(spec.dnsPolicy ?? 'ClusterFirst');
+  const hostSearch = host.searches.map((d) => d.replace(/\.$/, '')).filter((d) => d && d !== '.');
+  let base: ResolvConf;
+  if (policy === 'None') {
+    base = { servers: [], searches: [], options: [] };
+  } else if (cluster?.clusterDns && (policy === 'ClusterFirstWithHostNet' || (policy !== 'Default' && !spec.hostNetwork))) {
+    const ns = pod.metadata.namespace || 'default';
+    const domain = cluster.clusterDomain;
+    base = {
+      servers: [cluster.clusterDns],
+      searches: domain ? unique([`${ns}.svc.${domain}`, `svc.${domain}`, domain, ...hostSearch]) : hostSearch,
+      options: ['ndots:5'],
+    };
+  } else {
+    base = { servers: [...host.servers], searches: hostSearch, options: [...host.options] };
+  }
   const custom = (spec.dnsConfig ?? {}) as Json;
-  const base = spec.dnsPolicy === 'None' ? { servers: [], searches: [], options: [] } : host;
   const options = [...base.options];
   for (const o of (custom.options ?? []) as Json[]) {
-    const text = o.value !== undefined ? `${o.name}:${o.value}` : String(o.name);
+    const text = o.value !== undefined && o.value !== null && o.value !== '' ? `${o.name}:${o.value}` : String(o.name);
     const i = options.findIndex((x) => x.split(':')[0] === o.name);
     if (i >= 0) options[i] = text; else options.push(text);
   }
   return {
-    servers: [...base.servers, ...((custom.nameservers ?? []) as string[])].slice(0, 3),
-    searches: [...new Set([...((custom.searches ?? []) as string[]), ...base.searches])].slice(0, 32),
+    servers: unique([...base.servers, ...((custom.nameservers ?? []) as string[])]).slice(0, MAX_DNS_NAMESERVERS),
+    searches: fitSearches(unique([...base.searches, ...((custom.searches ?? []) as string[])])),
     options,
   };
+}
+
+function unique(xs: string[]): string[] {
+  return [...new Set(xs)];
+}
+
+/** The kubelet's search line limits: count first, then over-long names, then total length from the end. */
+function fitSearches(searches: string[]): string[] {
+  let out = searches.slice(0, MAX_DNS_SEARCH_PATHS).filter((d) => d.length <= 253);
+  while (out.length && out.join(' ').length > MAX_DNS_SEARCH_CHARS) out = out.slice(0, -1);
+  return out;
 }
 
 export function podDeps(o: PodDepsOptions): PodDeps {
@@ -124,10 +166,11 @@ export function podDeps(o: PodDepsOptions): PodDeps {
       started: (uid, name) => o.probes.startupDone(uid, name),
     },
     dns(pod) {
-      const spec = (pod.spec ?? {}) as Json;
-      if (spec.hostNetwork && spec.dnsPolicy !== 'ClusterFirstWithHostNet' && spec.dnsPolicy !== 'None') return undefined;
       hostDns ??= parseResolvConf((() => { try { return readFileSync(o.resolvConf ?? '/etc/resolv.conf', 'utf8'); } catch { return ''; } })());
-      return podDns(pod, hostDns);
+      const conf = podDns(pod, hostDns, o.cluster);
+      // Nothing to write (None without dnsConfig can't pass validation; an empty node
+      // resolv.conf can): the runtime then copies the node's file.
+      return conf.servers.length || conf.searches.length || conf.options.length ? conf : undefined;
     },
   };
 }
