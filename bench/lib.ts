@@ -1,4 +1,5 @@
 // Small helpers shared by benchmarks: percentiles, a results writer, a table printer.
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
@@ -44,4 +45,23 @@ export function cpuSeconds(pid: number): number {
 export function rssMb(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : NaN;
+}
+
+/**
+ * Runs `measure` inside a network namespace of its own (root only): the bench re-runs
+ * itself under `ip netns exec`, marked by the env variable `flag`, and the namespace is
+ * deleted afterwards, also when the run fails.
+ */
+export async function inOwnNetns(prefix: string, flag: string, measure: () => Promise<void>): Promise<void> {
+  if (process.env[flag]) return measure();
+  const ns = `${prefix}-${process.pid}`;
+  execFileSync('ip', ['netns', 'add', ns]);
+  try {
+    const r = spawnSync('ip', ['netns', 'exec', ns, process.execPath, ...process.execArgv, ...process.argv.slice(1)], {
+      stdio: 'inherit', env: { ...process.env, [flag]: ns },
+    });
+    if (r.status !== 0) process.exitCode = r.status ?? 1;
+  } finally {
+    execFileSync('ip', ['netns', 'del', ns]);
+  }
 }

@@ -5,6 +5,10 @@ const benches: Record<string, () => Promise<{ run(args: string[]): Promise<void>
   scheduler: () => import('./scheduler.ts'),
   sim: () => import('./sim.ts'),
   'pod-startup': () => import('./pod-startup.ts'),
+  'proxy-sync': () => import('./proxy-sync.ts'),
+  'endpoint-ready': () => import('./endpoint-ready.ts'),
+  'netpol-sync': () => import('./netpol-sync.ts'),
+  dns: () => import('./dns.ts'),
 };
 
 const [name, ...args] = process.argv.slice(2);

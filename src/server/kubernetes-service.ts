@@ -1,4 +1,5 @@
-// The `kubernetes` Service in `default` and its Endpoints, as kube-apiserver keeps them:
+// The `kubernetes` Service in `default`, its Endpoints and EndpointSlice (what service
+// proxies read), as kube-apiserver keeps them:
 // the first address of the service CIDR, port 443 (https) to the API server's own address
 // and port. Written at every start, so a server that came back on another port is found.
 import type { InProcessClient } from '../client/inprocess.ts';
@@ -28,6 +29,21 @@ export async function ensureKubernetesService(client: InProcessClient, opts: { r
     } as KObject));
   } else if (JSON.stringify(ep.subsets) !== JSON.stringify(subsets)) {
     await endpoints.patch('default', 'kubernetes', 'merge', { subsets });
+  }
+  const slices = client.resource('discovery.k8s.io', 'v1', 'endpointslices');
+  const sliceBody = {
+    addressType: opts.host.includes(':') ? 'IPv6' : 'IPv4',
+    endpoints: [{ addresses: [opts.host], conditions: { ready: true } }],
+    ports: [{ name: 'https', port: opts.port, protocol: 'TCP' }],
+  };
+  const slice = await slices.tryGet('default', 'kubernetes');
+  if (!slice) {
+    await ignoreConflict(slices.create({
+      apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice',
+      metadata: { name: 'kubernetes', namespace: 'default', labels: { 'kubernetes.io/service-name': 'kubernetes' } }, ...sliceBody,
+    } as KObject));
+  } else if (JSON.stringify([slice.endpoints, slice.ports]) !== JSON.stringify([sliceBody.endpoints, sliceBody.ports])) {
+    await slices.update({ ...slice, ...sliceBody } as KObject);
   }
 }
 
