@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(ca-certificates g++ make python3 libc6-dev containerd runc containernetworking-plugins iptables iproute2 busybox-static docker-registry)
+packages=(ca-certificates g++ make python3 libc6-dev containerd runc containernetworking-plugins iptables nftables iproute2 busybox-static docker-registry)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

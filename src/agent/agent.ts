@@ -1,6 +1,8 @@
 // The node agent, assembled in dependency order: the built-in images, containerd (a child
-// process we own), the Node and its heartbeat, the kubelet server for logs/exec, the pod
-// CIDR → CNI config, then the pod manager. `stop()` stops the agent and containerd but
+// process we own), the cluster's networks (ConfigMap kube-system/skiff-cluster), the Node
+// and its heartbeat, the kubelet server for logs/exec, the pod CIDR → CNI config, the
+// node's share of cluster networking (routes, service proxy, DNS, Ingress, NetworkPolicy:
+// network/), then the pod manager. `stop()` stops the agent and containerd but
 // leaves the pods running; `skiff killall` is what tears everything down.
 import { mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
@@ -19,6 +21,9 @@ import { podDeps } from './pods/deps.ts';
 import { PodManager } from './pods/manager.ts';
 import { ProbeManager } from './probes/manager.ts';
 import { MetricsCollector } from './metrics/collector.ts';
+import { SharedInformerFactory } from '../client/informer-factory.ts';
+import { readClusterConfig } from './network/cluster-config.ts';
+import { startNodeNetworking, type NodeNetworkComponent } from './network/index.ts';
 import { startKubeletServer, ensureAgentServingCert, type KubeletServer } from './server/index.ts';
 
 export interface AgentConfig {
@@ -34,6 +39,8 @@ export interface AgentConfig {
   kubeletHost?: string;
   registries?: RegistriesConfig;
   labels?: Record<string, string>;
+  /** The built-in Ingress controller's HTTP port (default 80; 0 turns it off). */
+  ingressHttpPort?: number;
   log?: Logger;
   /** Progress lines for the operator ("starting containerd"...). */
   progress?: (line: string) => void;
@@ -74,6 +81,7 @@ export async function runAgent(config: AgentConfig): Promise<RunningAgent> {
   const version = await cri.version();
 
   const client: ApiClient & { close?: () => void } = new HttpClient({ server: config.server, ca: config.caPem, token: config.token, fieldManager: 'skiff-agent', userAgent: `skiff-agent/${config.nodeName}` });
+  const cluster = await readClusterConfig(client);
   const machine = readMachine(agentDir);
   const nodeIP = pickNodeIP(config.nodeIP);
   const events = new ClientEventRecorder(client.resource('', 'v1', 'events'), { component: 'kubelet', host: config.nodeName }, log);
@@ -86,7 +94,7 @@ export async function runAgent(config: AgentConfig): Promise<RunningAgent> {
     },
     onAttempt: (e) => pods?.eventFor(e.podUid, 'Warning', e.reason, e.message),
   });
-  const deps = podDeps({ client, cri, agentDir, nodeName: config.nodeName, nodeIP, allocatable: capacityOf(machine).allocatable, probes, log });
+  const deps = podDeps({ client, cri, agentDir, nodeName: config.nodeName, nodeIP, allocatable: capacityOf(machine).allocatable, probes, log, cluster });
   pods = new PodManager({
     client, cri, nodeName: config.nodeName, nodeIP, logRoot: path.join(agentDir, 'logs'), cgroupRoot: containerd.names.cgroupParent,
     nodeMemoryBytes: machine.memoryBytes, deps, events, log: log.child('pods'),
@@ -113,13 +121,18 @@ export async function runAgent(config: AgentConfig): Promise<RunningAgent> {
     },
     onPodCidr: (cidr) => {
       if (containerd.setPodCidr(cidr)) log.info('pod network configured', { podCIDR: cidr });
-      ensurePodMasquerade(containerd.names.network, cidr).catch((err) => log.warn('pod masquerade rule not set', { error: (err as Error).message }));
+      ensurePodMasquerade(containerd.names.network, cidr, cluster.clusterCidr).catch((err) => log.warn('pod masquerade rule not set', { error: (err as Error).message }));
       void heartbeat.updateStatus(true).catch(() => {});
     },
   });
   await heartbeat.start();
-  await heartbeat.waitForPodCidr();
+  const podCidr = await heartbeat.waitForPodCidr();
   await heartbeat.updateStatus(true);
+  const informers = new SharedInformerFactory(client, { log: log.child('informers') });
+  const network: NodeNetworkComponent = await startNodeNetworking({
+    client, informers, nodeName: config.nodeName, nodeIP, podCidr, cluster, names: containerd.names, agentDir,
+    ingressHttpPort: config.ingressHttpPort ?? 80, log: log.child('network'),
+  });
   await pods.start();
   say(`node ${config.nodeName} ready in ${Math.round(performance.now() - t0)} ms`);
 
@@ -128,6 +141,8 @@ export async function runAgent(config: AgentConfig): Promise<RunningAgent> {
     async stop() {
       heartbeat.stop();
       pods!.stop();
+      await network.stop();
+      informers.stop();
       probes.stop();
       await kubelet.close();
       (client as { close?: () => void }).close?.();

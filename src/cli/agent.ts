@@ -24,6 +24,7 @@ Joins this machine to a cluster as a node that runs pods under containerd + runc
   --node-ip IP              this node's address (default: the first non-loopback IPv4)
   --node-label K=V          a label for the Node (repeatable)
   --kubelet-port PORT       the log/exec server (default 10250; 0 picks a free one)
+  --ingress-http-port PORT  the Ingress controller (class skiff) listens here (default 80; 0 turns it off)
   --private-registry FILE   registries.yaml: mirrors and plain-HTTP registries (default DIR/registries.yaml)
   --log-level LEVEL         debug, info, warn (default), error
 
@@ -36,7 +37,7 @@ export async function agentCommand(args: string[]): Promise<number> {
     options: {
       server: { type: 'string' }, token: { type: 'string' }, 'token-file': { type: 'string' }, 'ca-file': { type: 'string' },
       'data-dir': { type: 'string' }, 'node-name': { type: 'string' }, 'node-ip': { type: 'string' },
-      'node-label': { type: 'string', multiple: true }, 'kubelet-port': { type: 'string' }, 'private-registry': { type: 'string' },
+      'node-label': { type: 'string', multiple: true }, 'kubelet-port': { type: 'string' }, 'ingress-http-port': { type: 'string' }, 'private-registry': { type: 'string' },
       'log-level': { type: 'string' }, help: { type: 'boolean', short: 'h' },
     },
   });
@@ -53,11 +54,13 @@ export async function agentCommand(args: string[]): Promise<number> {
     if (i <= 0) throw new Error(`--node-label: expected KEY=VALUE, not ${l}`);
     labels[l.slice(0, i)] = l.slice(i + 1);
   }
+  const ingressHttpPort = parsePort('--ingress-http-port', values['ingress-http-port'] ?? '80');
   const dataDir = values['data-dir'] ?? defaultDataDir();
   const caPem = await resolveCa({ server, token, caFile: values['ca-file'] });
   const agent = await runAgent({
     server, token, caPem, dataDir, nodeName: values['node-name'] ?? os.hostname().toLowerCase(), nodeIP: values['node-ip'],
     kubeletPort: parsePort('--kubelet-port', values['kubelet-port'] ?? '10250'), labels,
+    ingressHttpPort,
     registries: await loadRegistries(values['private-registry'] ?? path.join(dataDir, 'registries.yaml'), !!values['private-registry']),
     log: createLogger({ level, component: 'agent' }), progress: (line) => console.log(`skiff agent: ${line}`),
   });

@@ -22,6 +22,7 @@ const HELP = `usage: skiff server [flags]
   --disable-agent             do not run a node agent on this machine
   --node-ip IP                this node's address (default: the first non-loopback IPv4)
   --kubelet-port PORT         the agent's log/exec server (default 10250; 0 picks a free one)
+  --ingress-http-port PORT    the agent's Ingress controller (class skiff) listens here (default 80; 0 turns it off)
   --private-registry FILE     registries.yaml: mirrors and plain-HTTP registries (default DIR/registries.yaml)
   --node-monitor-grace-period D  how long a node may miss heartbeats before it is NotReady (default 40s)
   --audit-policy-file FILE    audit policy (audit.k8s.io/v1 Policy, YAML or JSON); needs --audit-log-path
@@ -49,6 +50,7 @@ export function parseServerFlags(args: string[]): ServerConfig | 'help' {
       'disable-agent': { type: 'boolean' },
       'node-ip': { type: 'string' },
       'kubelet-port': { type: 'string' },
+      'ingress-http-port': { type: 'string' },
       'private-registry': { type: 'string' },
       'node-monitor-grace-period': { type: 'string' },
       'secrets-encryption': { type: 'boolean' },
@@ -82,6 +84,7 @@ export function parseServerFlags(args: string[]): ServerConfig | 'help' {
     disableAgent: values['disable-agent'] ?? false,
     nodeIP: values['node-ip'],
     kubeletPort: parsePort('--kubelet-port', values['kubelet-port'] ?? '10250'),
+    ingressHttpPort: parsePort('--ingress-http-port', values['ingress-http-port'] ?? '80'),
     privateRegistry: values['private-registry'],
     tlsSans: values['tls-san'] ?? [],
     nodeMonitorGracePeriodMs: parseDuration('--node-monitor-grace-period', values['node-monitor-grace-period'] ?? '40s'),

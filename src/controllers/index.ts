@@ -20,6 +20,8 @@ import { DeploymentController } from './deployment/controller.ts';
 import { EndpointsController } from './endpoints/controller.ts';
 import { EndpointSliceController } from './endpointslice/controller.ts';
 import { HorizontalPodAutoscalerController } from './horizontalpodautoscaler/controller.ts';
+import { ServiceLBController } from './servicelb/controller.ts';
+import { IngressStatusController } from './ingressstatus/controller.ts';
 import { RegistryScaleClient } from './horizontalpodautoscaler/scale.ts';
 import type { ResourceMetricsSource } from '../apiserver/metrics/types.ts';
 import type { Controller } from './types.ts';
@@ -62,6 +64,8 @@ export function builtInControllers(registry: Registry, log: Logger, opts: Contro
     new CronJobController(),
     new EndpointsController(),
     new EndpointSliceController(),
+    new ServiceLBController(),
+    new IngressStatusController(),
     new HorizontalPodAutoscalerController({ metrics: opts.metrics, scale: new RegistryScaleClient(registry) }),
   ];
 }

@@ -24,6 +24,7 @@ import { ensureKubernetesService } from './kubernetes-service.ts';
 import { kubernetesServiceIP } from '../apiserver/registry/service-ips.ts';
 import { pickNodeIP } from '../agent/node/machine.ts';
 import { ensureClusterNetwork } from './cluster-network.ts';
+import { ensureIngressClass } from './ingress-class.ts';
 import { ControllerManager } from '../controllers/manager.ts';
 import { builtInControllers } from '../controllers/index.ts';
 import { createLogger, type Level } from '../util/log.ts';
@@ -46,6 +47,8 @@ export interface ServerConfig {
   disableAgent: boolean;
   nodeIP?: string;
   kubeletPort?: number;
+  /** The local agent's Ingress controller HTTP port (default 80; 0 turns it off). */
+  ingressHttpPort?: number;
   privateRegistry?: string;
   tlsSans: string[];
   logLevel: Level;
@@ -142,6 +145,7 @@ export async function runServer(config: ServerConfig): Promise<RunningServer> {
   await ensureDefaultNamespaces(client);
   await ensureKubernetesService(client, { range: registry.serviceRange, host: advertiseHost, port: api.port });
   await ensureClusterNetwork(client, { clusterCidr: config.clusterCidr, serviceCidr: config.serviceCidr, clusterDns: config.clusterDns, clusterDomain: 'cluster.local' });
+  await ensureIngressClass(client);
   const controllers = new ControllerManager({
     registry, log: log.child('controllers'), identity: config.nodeName, // stable: a restart takes its own lease back at once
     config: { clusterCidr: config.clusterCidr, nodeCidrMaskSize: 24, serviceCidr: config.serviceCidr },
@@ -157,7 +161,7 @@ export async function runServer(config: ServerConfig): Promise<RunningServer> {
       agent ??= loadRegistries(config.privateRegistry ?? path.join(config.dataDir, 'registries.yaml'), !!config.privateRegistry).then((registries) => runAgent({
         server: urlFor(api.port), token: creds.joinToken, caPem: creds.caCertPem, dataDir: config.dataDir,
         nodeName: config.nodeName, nodeIP: config.nodeIP, kubeletPort: config.kubeletPort ?? 10250,
-        registries,
+        ingressHttpPort: config.ingressHttpPort ?? 80, registries,
         log: log.child('agent'), progress,
       }));
       return agent;

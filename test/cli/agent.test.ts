@@ -12,7 +12,7 @@ const run = (...args: string[]) => spawnSync(process.execPath, [SKIFF, ...args],
 test('skiff agent --help lists the flags; usage names agent and killall', () => {
   const r = run('agent', '--help');
   assert.equal(r.status, 0);
-  for (const flag of ['--server', '--token', '--data-dir', '--node-name', '--node-ip', '--kubelet-port', '--private-registry']) assert.match(r.stdout, new RegExp(flag));
+  for (const flag of ['--server', '--token', '--data-dir', '--node-name', '--node-ip', '--kubelet-port', '--ingress-http-port', '--private-registry']) assert.match(r.stdout, new RegExp(flag));
   const usage = run('--help');
   assert.match(usage.stdout, /agent\s+join this machine/);
   assert.match(usage.stdout, /killall\s+stop an agent/);
@@ -28,6 +28,12 @@ test('skiff agent says what is missing', () => {
   const badPort = run('server', '--kubelet-port', 'abc');
   assert.equal(badPort.status, 1);
   assert.match(badPort.stderr, /--kubelet-port: invalid port abc/);
+  for (const args of [['server'], ['agent', '--server', 'https://127.0.0.1:1', '--token', 'x']]) {
+    const badIngress = run(...args, '--ingress-http-port', '70000');
+    assert.equal(badIngress.status, 1);
+    assert.match(badIngress.stderr, /--ingress-http-port: invalid port 70000/);
+  }
+  assert.match(run('server', '--help').stdout, /--ingress-http-port PORT/);
 });
 
 test('skiff killall on a data dir with no agent has nothing to do and succeeds', { skip: process.getuid?.() !== 0 ? 'needs root' : undefined }, () => {

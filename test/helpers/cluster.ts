@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import https from 'node:https';
+import net from 'node:net';
 import { once } from 'node:events';
 import YAML from 'yaml';
 
@@ -25,6 +26,8 @@ export interface TestServer {
   watchEvents(path: string, until: (events: any[]) => boolean, timeoutMs?: number): Promise<any[]>;
   /** With an agent: the node's name. */
   nodeName?: string;
+  /** With an agent: the port its Ingress controller listens on (a free one, picked at start). */
+  ingressPort?: number;
   /** Everything the server printed on stdout so far. */
   output(): string;
   /** Stops the server; with an agent and a temporary data dir, `skiff killall` cleans up its pods too. */
@@ -46,6 +49,17 @@ let cidrSeq = 0;
 /** A /16 for one test server's pods, unlikely to be used by another test process at the same time. */
 export function testClusterCidr(): string {
   return `10.${100 + ((process.pid * 7 + cidrSeq++ * 13) % 150)}.0.0/16`;
+}
+
+/**
+ * Networks for one test server with an agent: pods in the low half of a /16, Services in
+ * the high half. Agents of parallel test servers share this machine's network namespace,
+ * so their service proxies and DNS addresses must not overlap.
+ */
+export function testNetworks(): { clusterCidr: string; serviceCidr: string; clusterDns: string; args: string[] } {
+  const x = 100 + ((process.pid * 7 + cidrSeq++ * 13) % 150);
+  const n = { clusterCidr: `10.${x}.0.0/17`, serviceCidr: `10.${x}.128.0/17`, clusterDns: `10.${x}.128.10` };
+  return { ...n, args: ['--cluster-cidr', n.clusterCidr, '--service-cidr', n.serviceCidr, '--cluster-dns', n.clusterDns] };
 }
 
 /** Runs the CLI (`skiff ...`) to completion. */
@@ -85,8 +99,10 @@ export interface HttpResult {
 
 export async function startServer(opts: StartServerOptions = {}): Promise<TestServer> {
   const dataDir = opts.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'skiff-test-'));
+  const networkArgs = opts.clusterCidr ? ['--cluster-cidr', opts.clusterCidr] : testNetworks().args;
+  const ingressPort = opts.agent ? await freePort() : undefined;
   const extra = opts.agent
-    ? ['--kubelet-port', '0', '--cluster-cidr', opts.clusterCidr ?? testClusterCidr(), '--node-name', `node-${path.basename(dataDir).toLowerCase().replace(/[^a-z0-9-]/g, '')}`]
+    ? ['--kubelet-port', '0', '--ingress-http-port', String(ingressPort), ...networkArgs, '--node-name', `node-${path.basename(dataDir).toLowerCase().replace(/[^a-z0-9-]/g, '')}`]
     : ['--disable-agent'];
   const child = spawn(process.execPath, [path.join(ROOT, 'bin/skiff.js'), 'server', '--data-dir', dataDir, '--https-listen-port', '0', ...extra, ...(opts.args ?? [])], {
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -141,7 +157,7 @@ export async function startServer(opts: StartServerOptions = {}): Promise<TestSe
     if (r.code !== 0) throw new Error(`skiff killall failed (${r.code}): ${r.stderr}${r.stdout}`);
   };
   const server: TestServer = {
-    url, dataDir, kubeconfig, process: child, kubectl, nodeName, killall,
+    url, dataDir, kubeconfig, process: child, kubectl, nodeName, ingressPort, killall,
     output: () => output,
     async kubectlOk(args, o) {
       const r = await kubectl(args, o);
@@ -203,6 +219,15 @@ export async function startServer(opts: StartServerOptions = {}): Promise<TestSe
     },
   };
   return server;
+}
+
+/** A TCP port nothing listens on right now (bound to 0, then released). */
+export async function freePort(): Promise<number> {
+  const srv = net.createServer().listen(0, '0.0.0.0');
+  await once(srv, 'listening');
+  const port = (srv.address() as net.AddressInfo).port;
+  await new Promise((r) => srv.close(r));
+  return port;
 }
 
 /** Polls `fn` until it returns a truthy value or the time runs out. */

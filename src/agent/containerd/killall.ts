@@ -14,8 +14,11 @@
 //  5. Unmount everything under the agent dir (deepest first), remove our netns, the bridge,
 //     iptables rules whose CNI comment names our network (and the per-pod CNI-* chains
 //     they jump to; the shared CNI-HOSTPORT-* chains stay), host-local leases, libcni's
-//     cached results, our cgroups, containerd's state dir (it is runtime state, like /run).
-// Names come from names.ts, so nothing needs to have been recorded.
+//     cached results, our cgroups, containerd's state dir (it is runtime state, like /run),
+//     and the node's network state: the service proxy's and NetworkPolicy's nft tables, the
+//     routes to other nodes' pods, the node-local DNS interface.
+// Names come from names.ts, so nothing needs to have been recorded (the routes excepted:
+// pod-routes.json in the agent dir lists them).
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, rmSync, rmdirSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -23,6 +26,10 @@ import { CriClient } from '../cri/client.ts';
 import { silentLogger, type Logger } from '../../util/log.ts';
 import { agentNames, type AgentNames } from './names.ts';
 import { processMatches, runTool, waitForExit } from './process.ts';
+import { cleanupServiceProxy } from '../../proxy/index.ts';
+import { cleanupNetworkPolicy } from '../../netpol/index.ts';
+import { cleanupPodRoutes } from '../network/routes.ts';
+import { cleanupNodeLocalDns } from '../../dns/node-local.ts';
 
 export interface KillallReport {
   sandboxesRemoved: number;
@@ -111,6 +118,10 @@ export async function killall(agentDir: string, opts: KillallOptions = {}): Prom
       report.iptablesChainsRemoved += r.chains;
     }
   });
+  await attempt('service proxy table', () => cleanupServiceProxy(n));
+  await attempt('network policy table', () => cleanupNetworkPolicy(n));
+  await attempt('routes to other nodes', () => cleanupPodRoutes(n, log));
+  await attempt('node-local DNS interface', () => cleanupNodeLocalDns(n));
   await attempt('cni state', () => {
     rmSync(path.join(n.cniDataDir, n.network), { recursive: true, force: true });
     const results = '/var/lib/cni/results';
