@@ -1,13 +1,15 @@
-// Cluster DNS outlives the API server: `skiff server --disable-agent` and a separate
-// `skiff agent` process; the server is stopped and names keep resolving from the agent's
-// informer caches; the server comes back on the same data dir and port, and a Service
-// created then resolves too (the informers found it again).
+// Cluster DNS and the service proxy outlive the API server: `skiff server --disable-agent`
+// and a separate `skiff agent` process; the server is stopped and names keep resolving
+// from the agent's informer caches while Service traffic keeps flowing; the server comes
+// back on the same data dir and port, and a Service created then resolves and carries
+// traffic too (the informers found it again).
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Resolver } from 'node:dns/promises';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { agentUnavailable, eventually, KUBECTL, skiff, testNetworks } from '../helpers/cluster.ts';
@@ -51,6 +53,19 @@ function kubectl(args: string[]): Promise<string> {
   });
 }
 
+/** The body of GET http://ip/ from this host, or the error code (2 s at most). */
+function httpGet(ip: string): Promise<string> {
+  return new Promise((resolve) => {
+    const req = http.get({ host: ip, port: 80, path: '/', timeout: 2_000, agent: false }, (res) => {
+      let body = '';
+      res.on('data', (d) => { body += d; });
+      res.on('end', () => resolve(body.trim()));
+    });
+    req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })));
+    req.on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
+  });
+}
+
 after(async () => {
   try {
     for (const p of [...procs]) await stop(p);
@@ -61,7 +76,7 @@ after(async () => {
   }
 });
 
-test('names keep resolving while the API server is down, and follow it again when it is back', { skip }, async () => {
+test('names keep resolving and Service traffic keeps flowing while the API server is down; both follow it again when it is back', { skip }, async () => {
   const nets = testNetworks();
   const serverArgs = (port: string) => ['server', '--data-dir', serverDir, '--https-listen-port', port, '--disable-agent', ...nets.args];
   let { child: server, match } = await start(serverArgs('0'), /ready at (https:\/\/\S+)/, 'server');
@@ -75,9 +90,15 @@ test('names keep resolving while the API server is down, and follow it again whe
   r.setServers([nets.clusterDns]);
   const resolve4 = (name: string) => r.resolve4(name).catch((err: NodeJS.ErrnoException) => err.code);
 
-  await kubectl(['create', 'service', 'clusterip', 'before', '--tcp=80:80']);
+  // A backend, so the proxy has something to carry traffic to.
+  await kubectl(['run', 'web', '--image=skiff.local/busybox:1', '--labels=app=web', '--image-pull-policy=Never', '--',
+    'sh', '-c', 'mkdir -p /www && echo served-by-web > /www/index.html && exec httpd -f -p 8080 -h /www']);
+  await kubectl(['wait', '--for=condition=Ready', 'pod/web', '--timeout=60s']);
+  await kubectl(['create', 'service', 'clusterip', 'before', '--tcp=80:8080']);
+  await kubectl(['set', 'selector', 'service', 'before', 'app=web']);
   const beforeIP = (await kubectl(['get', 'svc', 'before', '-o', 'jsonpath={.spec.clusterIP}'])).trim();
   await eventually(async () => JSON.stringify(await resolve4('before.default.svc.cluster.local')) === JSON.stringify([beforeIP]), 20_000, 'before resolving');
+  await eventually(async () => (await httpGet(beforeIP)) === 'served-by-web', 20_000, 'traffic through the before Service');
 
   await stop(server);
   // Several times over a few seconds, while the agent's informers retry and back off.
@@ -85,12 +106,15 @@ test('names keep resolving while the API server is down, and follow it again whe
     assert.deepEqual(await resolve4('before.default.svc.cluster.local'), [beforeIP], `query ${i} with the API server down`);
     assert.deepEqual(await resolve4('kube-dns.kube-system.svc.cluster.local'), [nets.clusterDns]);
     assert.equal(await resolve4('missing.default.svc.cluster.local'), 'ENOTFOUND');
+    assert.equal(await httpGet(beforeIP), 'served-by-web', `request ${i} through the Service with the API server down`);
     await new Promise((res) => setTimeout(res, 700));
   }
 
   ({ child: server } = await start(serverArgs(port), /ready at (https:\/\/\S+)/, 'server again'));
-  await kubectl(['create', 'service', 'clusterip', 'after', '--tcp=80:80']);
+  await kubectl(['create', 'service', 'clusterip', 'after', '--tcp=80:8080']);
+  await kubectl(['set', 'selector', 'service', 'after', 'app=web']);
   const afterIP = (await kubectl(['get', 'svc', 'after', '-o', 'jsonpath={.spec.clusterIP}'])).trim();
   await eventually(async () => JSON.stringify(await resolve4('after.default.svc.cluster.local')) === JSON.stringify([afterIP]), 45_000, 'after resolving once the server is back');
+  await eventually(async () => (await httpGet(afterIP)) === 'served-by-web', 20_000, 'traffic through the after Service');
   assert.deepEqual(await resolve4('before.default.svc.cluster.local'), [beforeIP]);
 });
