@@ -13,7 +13,7 @@
 //   `/foobar`. ImplementationSpecific is treated as Prefix.
 // - the same host + path type + path in two Ingresses: the older Ingress wins (creation
 //   time, then namespace/name), as ingress-nginx does; likewise for spec.defaultBackend.
-import type { KObject } from '../api/object.ts';
+import { olderFirst, type KObject } from '../api/object.ts';
 import { obj, objs, str, type Json } from '../api/kinds/access.ts';
 import { isOurs, type ClassSelector } from './class.ts';
 
@@ -155,11 +155,3 @@ function trimSlashes(path: string): string {
   return p === '' || p === '/' ? '/' : p.startsWith('/') ? p : `/${p}`;
 }
 
-function olderFirst(a: KObject, b: KObject): number {
-  const ta = a.metadata.creationTimestamp ?? '';
-  const tb = b.metadata.creationTimestamp ?? '';
-  if (ta !== tb) return ta < tb ? -1 : 1;
-  const ka = `${a.metadata.namespace}/${a.metadata.name}`;
-  const kb = `${b.metadata.namespace}/${b.metadata.name}`;
-  return ka < kb ? -1 : ka > kb ? 1 : 0;
-}

@@ -5,7 +5,7 @@
 // already first (so a newcomer never takes a port away), then oldest first (creation time,
 // then namespace/name); a Service is admitted when none of its ports is held by a Service
 // admitted before it; pending Services hold nothing, so they block nobody.
-import type { KObject } from '../../api/object.ts';
+import { olderFirst, type KObject } from '../../api/object.ts';
 import { obj, objs, str } from '../../api/kinds/access.ts';
 
 export type Admission =
@@ -19,7 +19,7 @@ export function isOurLoadBalancer(svc: KObject): boolean {
 }
 
 export function admitLoadBalancers(services: Iterable<KObject>): Map<string, Admission> {
-  const lbs = [...services].filter(isOurLoadBalancer).sort(olderFirst);
+  const lbs = [...services].filter(isOurLoadBalancer).sort(addressedThenOlder);
   const held = new Map<string, string>();
   const out = new Map<string, Admission>();
   for (const svc of lbs) {
@@ -40,13 +40,9 @@ function hasAddress(svc: KObject): boolean {
   return objs(obj(obj(svc.status).loadBalancer).ingress).length > 0;
 }
 
-function olderFirst(a: KObject, b: KObject): number {
+/** Services that already have an address keep it; then the oldest. */
+function addressedThenOlder(a: KObject, b: KObject): number {
   const ha = hasAddress(a);
   if (ha !== hasAddress(b)) return ha ? -1 : 1;
-  const ta = a.metadata.creationTimestamp ?? '';
-  const tb = b.metadata.creationTimestamp ?? '';
-  if (ta !== tb) return ta < tb ? -1 : 1;
-  const ka = `${a.metadata.namespace}/${a.metadata.name}`;
-  const kb = `${b.metadata.namespace}/${b.metadata.name}`;
-  return ka < kb ? -1 : ka > kb ? 1 : 0;
+  return olderFirst(a, b);
 }
