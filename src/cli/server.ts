@@ -25,6 +25,7 @@ const HELP = `usage: skiff server [flags]
   --ingress-http-port PORT    the agent's Ingress controller (class skiff) listens here (default 80; 0 turns it off)
   --private-registry FILE     registries.yaml: mirrors and plain-HTTP registries (default DIR/registries.yaml)
   --node-monitor-grace-period D  how long a node may miss heartbeats before it is NotReady (default 40s)
+  --token-auth-file FILE      static bearer tokens: CSV lines token,user,uid[,"group1,group2"]
   --audit-policy-file FILE    audit policy (audit.k8s.io/v1 Policy, YAML or JSON); needs --audit-log-path
   --audit-log-path FILE       where audit events go as JSON lines ('-' for stdout)
   --secrets-encryption        encrypt Secrets at rest (keys in DIR/cred/encryption-config.json; see 'skiff secrets-encrypt')
@@ -54,6 +55,7 @@ export function parseServerFlags(args: string[]): ServerConfig | 'help' {
       'private-registry': { type: 'string' },
       'node-monitor-grace-period': { type: 'string' },
       'secrets-encryption': { type: 'boolean' },
+      'token-auth-file': { type: 'string' },
       'audit-policy-file': { type: 'string' },
       'audit-log-path': { type: 'string' },
       'max-requests-inflight': { type: 'string' },
@@ -90,6 +92,7 @@ export function parseServerFlags(args: string[]): ServerConfig | 'help' {
     nodeMonitorGracePeriodMs: parseDuration('--node-monitor-grace-period', values['node-monitor-grace-period'] ?? '40s'),
     logLevel: level,
     secretsEncryption: values['secrets-encryption'] ?? false,
+    tokenAuthFile: values['token-auth-file'],
     auditPolicyFile: values['audit-policy-file'],
     auditLogPath: values['audit-log-path'],
     maxRequestsInflight: count('--max-requests-inflight', values['max-requests-inflight'], 400),

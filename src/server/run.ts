@@ -12,6 +12,7 @@ import type { Store } from '../store/types.ts';
 import type { SqliteStore } from '../store/index.ts';
 import { ensureClusterCredentials } from '../apiserver/pki/index.ts';
 import { createAuthenticator } from '../apiserver/authn/index.ts';
+import { readTokenFile } from '../apiserver/authn/token-file.ts';
 import { ServiceAccountTokenIssuer } from '../apiserver/serviceaccount/token-issuer.ts';
 import { registryObjectGetter, serviceAccountTokenAuthenticator } from '../apiserver/serviceaccount/authenticator.ts';
 import { Registry } from '../apiserver/registry/registry.ts';
@@ -55,6 +56,8 @@ export interface ServerConfig {
   /** Audit policy (audit.k8s.io/v1 Policy) and where events go ('-': stdout). */
   auditPolicyFile?: string;
   auditLogPath?: string;
+  /** Static bearer tokens (kube-apiserver's --token-auth-file CSV). */
+  tokenAuthFile?: string;
   /** Encrypt Secrets at rest with the keys in DATA_DIR/cred/encryption-config.json. */
   secretsEncryption?: boolean;
   maxRequestsInflight?: number;
@@ -107,7 +110,10 @@ export async function runServer(config: ServerConfig): Promise<RunningServer> {
   // In-cluster clients connect to the Service IP itself (KUBERNETES_SERVICE_HOST).
   const extraSans = [...config.tlsSans, kubernetesServiceIP(registry.serviceRange), advertiseHost];
   let creds = await ensureClusterCredentials({ dataDir: config.dataDir, serverUrl: urlFor(config.httpsListenPort), extraSans, token: config.token });
-  const tokens = new Map([[creds.joinToken, { name: 'system:skiff:join', groups: ['system:bootstrappers', 'system:authenticated'] }]]);
+  const tokens = new Map([
+    ...(config.tokenAuthFile ? readTokenFile(config.tokenAuthFile) : []),
+    [creds.joinToken, { name: 'system:skiff:join', groups: ['system:bootstrappers', 'system:authenticated'] }],
+  ]);
   // Service-account tokens: issued by TokenRequest, checked by the authenticator. Issuer
   // https://kubernetes.default.svc.cluster.local (k3s's); the API's audience is the issuer.
   const tokenIssuer = new ServiceAccountTokenIssuer({ privateKeyPem: creds.serviceAccountKeyPem });
