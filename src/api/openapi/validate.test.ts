@@ -144,14 +144,3 @@ test('fields named like Object.prototype members are still unknown', () => {
   const { unknownFields } = validateAgainstSchema(JSON.parse('{"spec":{"constructor":1,"toString":2,"__proto__":{"x":1}}}'), pod());
   assert.deepEqual(unknownFields.sort(), ['spec.__proto__', 'spec.constructor', 'spec.toString']);
 });
-
-test('validating a typical pod is fast', () => {
-  const schema = pod();
-  for (let i = 0; i < 2000; i++) validateAgainstSchema(VALID_POD, schema);
-  const runs = 20000;
-  const start = process.hrtime.bigint();
-  for (let i = 0; i < runs; i++) validateAgainstSchema(VALID_POD, schema);
-  const microsEach = Number(process.hrtime.bigint() - start) / 1000 / runs;
-  // Typically ~6 µs; the bound is loose so a slow CI machine does not fail it.
-  assert.ok(microsEach < 100, `${microsEach.toFixed(1)} µs per validation`);
-});
