@@ -8,6 +8,7 @@ commands:
   kubectl    run kubectl against this machine's cluster (uses <data-dir>/kubeconfig.yaml)
   agent      join this machine to a cluster as a node (containerd + runc)
   killall    stop an agent's containers and clean up what it left on the machine
+  token      create, list and delete join tokens for agents
   secrets-encrypt  status and key rotation for Secrets encrypted at rest
   sim        join N simulated nodes to a cluster (for testing the control plane at scale)
   version    print the versions of skiff and of the Kubernetes API it serves
@@ -21,6 +22,7 @@ const commands: Record<string, () => Promise<(args: string[]) => Promise<number>
   sim: async () => (await import('./sim.ts')).simCommand,
   agent: async () => (await import('./agent.ts')).agentCommand,
   killall: async () => (await import('./agent.ts')).killallCommand,
+  token: async () => (await import('./token.ts')).tokenCommand,
   'secrets-encrypt': async () => (await import('./secrets-encrypt.ts')).secretsEncryptCommand,
 };
 

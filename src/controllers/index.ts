@@ -14,6 +14,7 @@ import { StatefulSetController } from './statefulset/controller.ts';
 import { JobController } from './job/controller.ts';
 import { TTLAfterFinishedController } from './ttl/controller.ts';
 import { ResourceQuotaController } from './resourcequota/controller.ts';
+import { TokenCleaner } from './tokencleaner/controller.ts';
 import { CronJobController } from './cronjob/controller.ts';
 import { ReplicaSetController } from './replicaset/controller.ts';
 import { DeploymentController } from './deployment/controller.ts';
@@ -61,6 +62,7 @@ export function builtInControllers(registry: Registry, log: Logger, opts: Contro
     new JobController(),
     new TTLAfterFinishedController(),
     new ResourceQuotaController(),
+    new TokenCleaner(),
     new CronJobController(),
     new EndpointsController(),
     new EndpointSliceController(),

@@ -13,6 +13,8 @@ import type { SqliteStore } from '../store/index.ts';
 import { ensureClusterCredentials } from '../apiserver/pki/index.ts';
 import { createAuthenticator } from '../apiserver/authn/index.ts';
 import { readTokenFile } from '../apiserver/authn/token-file.ts';
+import { bootstrapTokenAuthenticator } from '../apiserver/authn/bootstrap-token.ts';
+import { lookupResource } from '../api/scheme.ts';
 import { ServiceAccountTokenIssuer } from '../apiserver/serviceaccount/token-issuer.ts';
 import { registryObjectGetter, serviceAccountTokenAuthenticator } from '../apiserver/serviceaccount/authenticator.ts';
 import { Registry } from '../apiserver/registry/registry.ts';
@@ -32,6 +34,8 @@ import { createLogger, type Level } from '../util/log.ts';
 import { SKIFF_VERSION } from '../version.ts';
 import { runAgent, type RunningAgent } from '../agent/agent.ts';
 import { loadRegistries } from '../agent/containerd/registries-file.ts';
+
+const SECRETS = lookupResource('', 'v1', 'secrets')!;
 
 export interface ServerConfig {
   dataDir: string;
@@ -129,7 +133,10 @@ export async function runServer(config: ServerConfig): Promise<RunningServer> {
     api = await startApiServer({
       registry,
       tls: { cert: creds.servingCertPem, key: creds.servingKeyPem, ca: creds.caCertPem },
-      authenticate: createAuthenticator({ caCertPem: creds.caCertPem, tokens, serviceAccountTokens }),
+      authenticate: createAuthenticator({
+        caCertPem: creds.caCertPem, tokens, serviceAccountTokens,
+        bootstrapTokens: bootstrapTokenAuthenticator((ns, name) => registry.tryGet(SECRETS, ns, name)),
+      }),
       tokenIssuer,
       host: config.bindAddress, port: config.httpsListenPort,
       ready: () => ready, log: log.child('apiserver'), skiffVersion: SKIFF_VERSION,

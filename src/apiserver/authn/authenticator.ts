@@ -4,7 +4,7 @@ import type { RequestAuthenticator, TokenAuthenticator, UserInfo } from './types
 
 /**
  * The request authenticator: a client certificate signed by the cluster CA first, then a
- * bearer token (the static table, then service-account tokens), as kube-apiserver orders
+ * bearer token (the static table, then bootstrap tokens, then service-account tokens), as kube-apiserver orders
  * them. Undefined means "no accepted credentials"; the caller answers 401, or treats the
  * request as anonymous where that is allowed. Certificates and static tokens answer
  * synchronously; only a token that needs a lookup returns a promise.
@@ -14,6 +14,8 @@ export function createAuthenticator(opts: {
   tokens: ReadonlyMap<string, UserInfo>;
   /** Service-account tokens (see ../serviceaccount/authenticator.ts). */
   serviceAccountTokens?: TokenAuthenticator;
+  /** Bootstrap tokens (bootstrap-token.ts), tried before service-account tokens. */
+  bootstrapTokens?: TokenAuthenticator;
 }): RequestAuthenticator {
   const chain = [
     createClientCertificateAuthenticator(opts.caCertPem),
@@ -24,7 +26,16 @@ export function createAuthenticator(opts: {
       const user = authenticate(req);
       if (user) return user;
     }
-    const token = opts.serviceAccountTokens && bearerTokenOf(req);
-    return token ? opts.serviceAccountTokens!(token) : undefined;
+    const token = bearerTokenOf(req);
+    if (!token) return undefined;
+    const lookups = [opts.bootstrapTokens, opts.serviceAccountTokens].filter((a): a is TokenAuthenticator => !!a);
+    if (!lookups.length) return undefined;
+    return (async () => {
+      for (const lookup of lookups) {
+        const user = await lookup(token);
+        if (user) return user;
+      }
+      return undefined;
+    })();
   };
 }
