@@ -9,6 +9,7 @@ commands:
   agent      join this machine to a cluster as a node (containerd + runc)
   killall    stop an agent's containers and clean up what it left on the machine
   token      create, list and delete join tokens for agents
+  certificate  check expiry of, or rotate, the cluster's certificates
   secrets-encrypt  status and key rotation for Secrets encrypted at rest
   sim        join N simulated nodes to a cluster (for testing the control plane at scale)
   version    print the versions of skiff and of the Kubernetes API it serves
@@ -23,6 +24,7 @@ const commands: Record<string, () => Promise<(args: string[]) => Promise<number>
   agent: async () => (await import('./agent.ts')).agentCommand,
   killall: async () => (await import('./agent.ts')).killallCommand,
   token: async () => (await import('./token.ts')).tokenCommand,
+  certificate: async () => (await import('./certificate.ts')).certificateCommand,
   'secrets-encrypt': async () => (await import('./secrets-encrypt.ts')).secretsEncryptCommand,
 };
 
