@@ -7,8 +7,10 @@
 // while 20 Services a second change (each change makes the zone stale; it is rebuilt at
 // the next query, not per query). Goal: ≥ 20,000 queries/s. The load generator shares the
 // machine's cores with the server, so answers per server CPU-second is printed too.
-// Flags: --quick (2 s runs), --seconds N, --concurrency N, --services N, --clients N.
+// Flags: --quick (2 s runs), --seconds N, --concurrency N, --services N, --clients N;
+// --dnsperf: also the same mix from dnsperf (apt package), a generator far cheaper per query.
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -22,16 +24,16 @@ import { cpuSeconds, report, type Row } from './lib.ts';
 
 const log = (msg: string) => console.error(`[dns bench] ${msg}`);
 
-interface LoadResult { answered: number; seconds: number; qps: number; wrong: number; lost: number; p50: number; p99: number; max: number; samples: number[] }
+interface LoadResult { answered: number; seconds: number; qps: number; cpu: number; wrong: number; lost: number; p50: number; p99: number; max: number; samples: number[] }
 
 /** Several load processes at once: rates add up, latencies are pooled. */
-async function runLoads(n: number, cfg: Record<string, unknown> & { concurrency: number }): Promise<Omit<LoadResult, 'samples'>> {
+async function runLoads(n: number, cfg: Record<string, unknown> & { concurrency: number }): Promise<Omit<LoadResult, 'samples' | 'cpu'> & { loadCpuSeconds: number }> {
   const each = await Promise.all(Array.from({ length: n }, () => runLoad({ ...cfg, concurrency: Math.ceil(cfg.concurrency / n) })));
   const pooled = each.flatMap((r) => r.samples).sort((a, b) => a - b);
   const pct = (p: number) => pooled[Math.min(pooled.length - 1, Math.max(0, Math.ceil((p / 100) * pooled.length) - 1))] ?? NaN;
-  const sum = (k: 'answered' | 'qps' | 'wrong' | 'lost') => each.reduce((a, r) => a + r[k], 0);
+  const sum = (k: 'answered' | 'qps' | 'cpu' | 'wrong' | 'lost') => each.reduce((a, r) => a + r[k], 0);
   return {
-    answered: sum('answered'), qps: sum('qps'), wrong: sum('wrong'), lost: sum('lost'),
+    answered: sum('answered'), qps: sum('qps'), wrong: sum('wrong'), lost: sum('lost'), loadCpuSeconds: sum('cpu'),
     seconds: Math.max(...each.map((r) => r.seconds)), p50: pct(50), p99: pct(99), max: Math.max(...each.map((r) => r.max)),
   };
 }
@@ -50,7 +52,7 @@ function runLoad(cfg: Record<string, unknown>): Promise<LoadResult> {
 }
 
 export async function run(argv: string[]): Promise<void> {
-  const { values } = parseArgs({ args: argv, options: { quick: { type: 'boolean' }, seconds: { type: 'string' }, concurrency: { type: 'string' }, services: { type: 'string' }, clients: { type: 'string' } } });
+  const { values } = parseArgs({ args: argv, options: { quick: { type: 'boolean' }, seconds: { type: 'string' }, concurrency: { type: 'string' }, services: { type: 'string' }, clients: { type: 'string' }, dnsperf: { type: 'boolean' } } });
   const clients = Number(values.clients ?? 3);
   const seconds = Number(values.seconds ?? (values.quick ? 2 : 5));
   const concurrency = Number(values.concurrency ?? 256);
@@ -112,13 +114,14 @@ export async function run(argv: string[]): Promise<void> {
     const r = await runLoads(clients, { ...load, durationMs: seconds * 1000 });
     const cpu = (cpuSeconds(process.pid) - cpu0) / ((performance.now() - t0) / 1000);
     clearInterval(churn);
-    log(`${what}: ${Math.round(r.qps)} q/s, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, wrong ${r.wrong}, lost ${r.lost}, server CPU ${(cpu * 100).toFixed(0)}%${churnPerSecond ? `, ${changes} service updates` : ''}`);
+    log(`${what}: ${Math.round(r.qps)} q/s, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, wrong ${r.wrong}, lost ${r.lost}, server CPU ${(cpu * 100).toFixed(0)}%, load generators ${Math.round((r.loadCpuSeconds / r.seconds) * 100)}% CPU (${Math.round(r.answered / Math.max(r.loadCpuSeconds, 0.01))} q per generator CPU-s)${churnPerSecond ? `, ${changes} service updates` : ''}`);
     return { ...r, cpu, changes };
   };
 
   try {
     const steady = await measure('steady zone', 0);
     const churned = await measure('20 service updates/s', 20);
+    const perf = values.dnsperf ? await withDnsperf(server.port, queries, names, seconds, concurrency) : undefined;
     const rows: Row[] = [
       { metric: 'queries/s (1,000 services, 256 in flight)', value: Math.round(steady.qps), unit: 'q/s', goal: '≥ 20000' },
       { metric: 'latency p50', value: steady.p50, unit: 'ms' },
@@ -131,10 +134,61 @@ export async function run(argv: string[]): Promise<void> {
       { metric: 'queries/s with 20 service updates/s', value: Math.round(churned.qps), unit: 'q/s' },
       { metric: 'latency p99 with updates', value: churned.p99, unit: 'ms' },
     ];
-    report('dns', rows, { services: nServices, concurrency, clients, seconds, loadavg: os.loadavg(), cpus: os.availableParallelism(), steady, churned });
+    if (perf) {
+      rows.push(
+        { metric: 'queries/s, dnsperf as load generator', value: Math.round(perf.qps), unit: 'q/s', goal: '≥ 20000' },
+        { metric: '  server CPU', value: Math.round(perf.cpu * 100), unit: '%' },
+        { metric: '  wrong rcodes or lost', value: perf.wrong + perf.lost, unit: 'queries', goal: '0' },
+      );
+    }
+    report('dns', rows, { services: nServices, concurrency, clients, seconds, loadavg: os.loadavg(), cpus: os.availableParallelism(), steady, churned, dnsperf: perf });
   } finally {
     await server.close();
     svcInformer.stop();
     sliceInformer.stop();
+  }
+}
+
+/**
+ * The same query mix sent by dnsperf (C, apt package `dnsperf`; --dnsperf): a node load
+ * generator costs about as much CPU per query as the server, so on 2 shared cores it caps the
+ * rate; dnsperf shows what the server answers when the generator is cheap. dnsperf counts
+ * rcodes, not per-query answers: wrong = how far the NOERROR/NXDOMAIN split is off the mix.
+ */
+async function withDnsperf(port: number, queries: { rcode: number }[], names: { name: string; kind: string }[], seconds: number, inFlight: number) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'skiff-dnsperf-'));
+  try {
+    // The mix of the node generator, as dnsperf's "name type" lines (same order, same names).
+    const plain = names.filter((n) => n.kind === 'service');
+    const headless = names.filter((n) => n.kind === 'headless');
+    const lines = queries.map((_, i) => {
+      const r = i % 10;
+      if (r < 6) return `${plain[(i * 7) % plain.length]!.name} A`;
+      if (r < 8) return `${headless[(i * 3) % headless.length]!.name} A`;
+      return `missing-${i}.ns${i % 10}.svc.cluster.local A`;
+    });
+    const file = path.join(dir, 'queries.txt');
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    const cpu0 = cpuSeconds(process.pid);
+    const t0 = performance.now();
+    const out = await new Promise<string>((resolve, reject) => {
+      const child = spawn('dnsperf', ['-s', '127.0.0.1', '-p', String(port), '-d', file, '-l', String(seconds), '-c', '8', '-T', '2', '-q', String(inFlight), '-S', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let text = '';
+      child.stdout!.on('data', (d) => { text += d; });
+      child.once('error', (err) => reject(new Error(`dnsperf: ${err.message} (apt-get install dnsperf)`)));
+      child.once('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`dnsperf exited with ${code}: ${text}`))));
+    });
+    const cpu = (cpuSeconds(process.pid) - cpu0) / ((performance.now() - t0) / 1000);
+    const num = (re: RegExp) => Number(re.exec(out)?.[1] ?? NaN);
+    const qps = num(/Queries per second:\s+([\d.]+)/);
+    const lost = num(/Queries lost:\s+(\d+)/);
+    const completed = num(/Queries completed:\s+(\d+)/);
+    const nx = num(/NXDOMAIN (\d+)/) || 0;
+    const expectedNx = Math.round(completed * (queries.filter((q) => q.rcode === Rcode.NXDOMAIN).length / queries.length));
+    const wrong = Math.abs(nx - expectedNx) > completed * 0.01 ? Math.abs(nx - expectedNx) : 0;
+    log(`dnsperf: ${Math.round(qps)} q/s, lost ${lost}, NXDOMAIN ${nx} of ${completed}, server CPU ${(cpu * 100).toFixed(0)}%, avg latency ${(num(/Average Latency \(s\):\s+([\d.]+)/) * 1000).toFixed(2)} ms`);
+    return { qps, lost, completed, nxdomain: nx, wrong, cpu };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 }

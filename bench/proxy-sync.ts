@@ -1,13 +1,16 @@
 // The service proxy's sync cost: the real ServiceProxy (informers over FakeResource, model,
-// render, diff, `nft -f -`) programming a network namespace of its own. Measures the first
+// render, diff, nft) programming a network namespace of its own. Measures the first
 // full sync of S Services × E endpoints (default 1,000 × 10; --quick 20 × 3), then C
 // syncs that each change one endpoint of one Service (default 200; --quick 20): from the
 // EndpointSlice update to nft having applied it (debounce set to 0), and nft's own share.
-// Root only. The bench re-runs itself inside the namespace (`ip netns exec`), so nft runs
+// --one-shot runs `nft -f -` per sync instead of the proxy's long-lived `nft -i`, for
+// comparison. Root only. The bench re-runs itself inside the namespace (`ip netns exec`), so nft runs
 // there directly, as it does in the agent.
+import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { FakeResource } from '../src/client/fake-resource.ts';
 import { Informer } from '../src/client/informer.ts';
+import { nftRunner } from '../src/proxy/nft.ts';
 import { ServiceProxy, type SyncResult } from '../src/proxy/proxy.ts';
 import { ep, service, slice } from '../src/proxy/testing.ts';
 import { silentLogger } from '../src/util/log.ts';
@@ -20,7 +23,7 @@ export function run(argv: string[]): Promise<void> {
 const ipOf = (n: number) => `10.${40 + (n >> 16)}.${(n >> 8) & 255}.${n & 255}`;
 
 async function measure(argv: string[]): Promise<void> {
-  const { values } = parseArgs({ args: argv, options: { quick: { type: 'boolean' }, services: { type: 'string' }, endpoints: { type: 'string' }, changes: { type: 'string' } } });
+  const { values } = parseArgs({ args: argv, options: { quick: { type: 'boolean' }, 'one-shot': { type: 'boolean' }, services: { type: 'string' }, endpoints: { type: 'string' }, changes: { type: 'string' } } });
   const S = Number(values.services ?? (values.quick ? 20 : 1000));
   const E = Number(values.endpoints ?? (values.quick ? 3 : 10));
   const C = Number(values.changes ?? (values.quick ? 20 : 200));
@@ -40,6 +43,8 @@ async function measure(argv: string[]): Promise<void> {
   const proxy = new ServiceProxy({
     services: svcInformer, endpointSlices: sliceInformer, nodeName: 'bench-node', clusterCidr: '10.40.0.0/14',
     table: 'skiff-svc-bench', debounceMs: 0, log: silentLogger,
+    // --one-shot: `nft -f -` per sync, as before the proxy kept one `nft -i` (for comparison).
+    ...(values['one-shot'] ? { nft: nftRunner() } : {}),
     onSync: (s) => { const w = waiter; waiter = undefined; w?.(s); },
   });
   const nextSync = () => new Promise<SyncResult>((r) => { waiter = r; });
@@ -85,5 +90,5 @@ async function measure(argv: string[]): Promise<void> {
     { metric: '  nft p99', value: n.p99, unit: 'ms' },
     { metric: '  script size p50', value: summarize(bytes).p50, unit: 'bytes' },
   ];
-  report('proxy-sync', rows, { services: S, endpoints: E, changes: C, updateMs: t, nftMs: n });
+  report('proxy-sync', rows, { services: S, endpoints: E, changes: C, nft: values['one-shot'] ? 'nft -f per sync' : 'nft -i session', loadavg: os.loadavg(), updateMs: t, nftMs: n });
 }

@@ -13,7 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import { FakeResource } from '../client/fake-resource.ts';
 import { Informer } from '../client/informer.ts';
 import { silentLogger } from '../util/log.ts';
-import { nftRunner } from './nft.ts';
+import { nftRunner, nftSession } from './nft.ts';
 import { ServiceProxy, type SyncResult } from './proxy.ts';
 import { ep, service, slice } from './testing.ts';
 import { cleanupServiceProxy } from './index.ts';
@@ -83,6 +83,7 @@ describe('service proxy in a network namespace', { skip: !canRun && 'needs root 
   const sliceInformer = new Informer(slices, { name: 'endpointslices' });
   const syncs: SyncResult[] = [];
   let proxy: ServiceProxy;
+  const nft = nftSession({ prefix: ['nsenter', `--net=/run/netns/${NODE}`] });
 
   /** Waits for the proxy to have applied everything it was told. */
   const settled = async () => {
@@ -121,7 +122,7 @@ describe('service proxy in a network namespace', { skip: !canRun && 'needs root 
     sliceInformer.start();
     proxy = new ServiceProxy({
       services: svcInformer, endpointSlices: sliceInformer, nodeName: 'node-1', clusterCidr: '10.200.0.0/16',
-      clusterDns: '10.201.0.10', table: TABLE, nft: nftRunner(['nsenter', `--net=/run/netns/${NODE}`]),
+      clusterDns: '10.201.0.10', table: TABLE, nft,
       log: silentLogger, onSync: (s) => syncs.push(s),
     });
     proxy.start();
@@ -129,6 +130,7 @@ describe('service proxy in a network namespace', { skip: !canRun && 'needs root 
 
   after(async () => {
     proxy?.stop();
+    nft.close?.();
     svcInformer.stop();
     sliceInformer.stop();
     for (const s of servers) s.kill();

@@ -8,7 +8,7 @@ import type { KObject } from '../api/object.ts';
 import type { EventHandlers } from '../client/informer.ts';
 import type { Logger } from '../util/log.ts';
 import { buildModel } from './model.ts';
-import { nftRunner, type NftRunner } from './nft.ts';
+import { nftSession, type NftRunner } from './nft.ts';
 import { renderService, Slots, type Fragment } from './render.ts';
 import { TableState } from './state.ts';
 
@@ -28,6 +28,7 @@ export interface ServiceProxyOptions {
   clusterDns?: string;
   /** Table name, family ip: `skiff-svc-<hash>`. */
   table: string;
+  /** Default: a persistent `nft -i` (nftSession), closed by stop(); a runner passed in is the caller's to close. */
   nft?: NftRunner;
   /** How long events are gathered before a sync (default 10 ms). */
   debounceMs?: number;
@@ -74,7 +75,7 @@ export class ServiceProxy {
 
   constructor(opts: ServiceProxyOptions) {
     this.#o = opts;
-    this.#nft = opts.nft ?? nftRunner();
+    this.#nft = opts.nft ?? nftSession();
     this.#state = new TableState({ table: opts.table });
   }
 
@@ -99,6 +100,7 @@ export class ServiceProxy {
     clearTimeout(this.#timer);
     clearTimeout(this.#retryTimer);
     this.#timer = this.#retryTimer = undefined;
+    if (!this.#o.nft) this.#nft.close?.();
   }
 
   /** Resolves once no sync is due or running (for tests and benchmarks). */
@@ -185,6 +187,7 @@ export class ServiceProxy {
     } catch (err) {
       this.#state.reset(); // whatever the kernel has now, the retry replaces it
       this.#full = true;
+      if (this.#abort.signal.aborted) return false; // stopped meanwhile (its nft closed): no retry
       this.#failures++;
       const retry = o.retryMs ?? { initial: 1000, max: 30_000 };
       const delay = Math.min(retry.max, retry.initial * 2 ** (this.#failures - 1));

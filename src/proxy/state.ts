@@ -34,7 +34,37 @@ export class TableState {
     const base = baseChains();
     for (const [name, c] of base) lines.push(`add chain ${t} ${name}${c.hook ? ` { ${c.hook} }` : ''}`);
     for (const [name, c] of base) for (const r of c.rules) lines.push(`add rule ${t} ${name} ${r}`);
-    return `${lines.join('\n')}\n${this.update(fragments) ?? ''}`;
+    // As update() from an empty table, in the same order, without its diffing (a full sync
+    // of 1,000 Services spent ~0.1 CPU-s there): sets and chains, rules, then elements.
+    const rules: string[] = [];
+    const elements = new Map<string, string[]>();
+    for (const [owner, f] of fragments) {
+      for (const [name, s] of f.sets) lines.push(`add ${s.kind} ${t} ${name} { ${s.decl} }`);
+      for (const [name, c] of f.chains) {
+        lines.push(`add chain ${t} ${name}`);
+        for (const r of c.rules) rules.push(`add rule ${t} ${name} ${r}`);
+      }
+      for (const [set, elems] of f.elements) {
+        const kind = SHARED_SETS.get(set)!.kind;
+        let claims = this.#claims.get(set);
+        if (!claims) this.#claims.set(set, (claims = new Map()));
+        let out = elements.get(set);
+        if (!out) elements.set(set, (out = []));
+        for (const [k, v] of elems) {
+          const list = claims.get(k);
+          if (list) { // claimed by an earlier Service: that one's value stands
+            list.push({ owner, value: v });
+            continue;
+          }
+          claims.set(k, [{ owner, value: v }]);
+          out.push(kind === 'map' ? `${k} : ${v}` : k);
+        }
+      }
+      this.#fragments.set(owner, f);
+    }
+    lines.push(...rules);
+    for (const [set, out] of elements) if (out.length) lines.push(`add element ${t} ${set} { ${out.join(', ')} }`);
+    return `${lines.join('\n')}\n`;
   }
 
   /**
