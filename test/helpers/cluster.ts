@@ -110,15 +110,21 @@ export async function startServer(opts: StartServerOptions = {}): Promise<TestSe
   let output = '';
   let errors = '';
   child.stderr!.on('data', (d) => { errors += d; });
+  // A server (and its agent) that does not come up is stopped and cleaned up, not left running.
+  const giveUp = async (err: unknown): Promise<never> => {
+    child.kill('SIGKILL');
+    if (opts.agent) await skiff(['killall', '--data-dir', dataDir]);
+    throw err;
+  };
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not become ready in 20 s:\n${output}\n${errors}`)), 20_000);
+    const timer = setTimeout(() => reject(new Error(`server did not become ready in 60 s:\n${output}\n${errors}`)), 60_000);
     child.stdout!.on('data', (d) => {
       output += d;
       const m = output.match(/ready at (https:\/\/\S+)/);
       if (m) { clearTimeout(timer); resolve(m[1]); }
     });
     child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`server exited with ${code}:\n${output}\n${errors}`)); });
-  });
+  }).catch(giveUp);
   let nodeName: string | undefined;
   if (opts.agent) {
     nodeName = await new Promise<string>((resolve, reject) => {
@@ -132,7 +138,7 @@ export async function startServer(opts: StartServerOptions = {}): Promise<TestSe
       check();
       child.stdout!.on('data', check);
       child.stderr!.on('data', check);
-    });
+    }).catch(giveUp);
   }
   const kubeconfig = path.join(dataDir, 'kubeconfig.yaml');
   const kc = YAML.parse(readFileSync(kubeconfig, 'utf8'));

@@ -143,9 +143,15 @@ export class Simulator {
     return n;
   }
 
-  /** Registers every node (Node and Lease), then starts heartbeats and the pod informer. */
+  /**
+   * Registers every node (Node and Lease) and starts the pod informer. Heartbeats start
+   * first: registering thousands of nodes takes longer than a Lease lasts, so each node is
+   * renewed from the moment it is registered, not once all are.
+   */
   async start(onProgress?: (registered: number) => void): Promise<void> {
     let registered = 0;
+    this.#leases.start();
+    this.#statuses.start();
     const jobs: Promise<void>[] = [];
     for (let i = 0; i < this.#opts.nodes; i++) {
       const node: SimNode = { name: this.nodeName(i), index: i, hostIP: simulatedHostIP(i), registeredAt: this.#timers.now(), cidrCheckedAt: 0 };
@@ -159,8 +165,6 @@ export class Simulator {
     }
     await Promise.all(jobs);
     if (this.#stopped) return;
-    this.#leases.start();
-    this.#statuses.start();
     this.#informer.start();
     await this.#informer.waitForSync();
   }

@@ -11,7 +11,7 @@ import { isNotFound, type ResourceInterface } from '../../client/types.ts';
 import { WorkQueue } from '../../client/workqueue.ts';
 import { classSelector, isOurs } from '../../ingress/class.ts';
 import { logSyncError, type Controller, type ControllerContext } from '../types.ts';
-import { readyNodeIPs } from '../servicelb/addresses.ts';
+import { ReadyNodeAddresses } from '../servicelb/addresses.ts';
 
 const key = (o: KObject) => `${o.metadata.namespace}/${o.metadata.name}`;
 
@@ -22,7 +22,7 @@ export class IngressStatusController implements Controller {
   #classes?: Informer;
   #nodes?: Informer;
   #api?: ResourceInterface;
-  #nodeIPs: string[] = [];
+  readonly #addresses = new ReadyNodeAddresses();
   readonly #unsubscribe: (() => void)[] = [];
 
   start(ctx: ControllerContext): void {
@@ -32,17 +32,17 @@ export class IngressStatusController implements Controller {
     const nodes = this.#nodes = ctx.informers.informer('', 'v1', 'nodes');
     const queue = this.#queue = new WorkQueue((k) => this.sync(k), { onError: logSyncError(ctx.log, 'ingress status sync failed', 'ingress') });
     const all = () => { for (const k of ingresses.keys()) queue.add(k); };
-    const onNodes = () => {
-      const ips = readyNodeIPs(nodes.list());
-      if (jsonEqual(ips, this.#nodeIPs)) return; // heartbeats change nothing
-      this.#nodeIPs = ips;
-      all();
-    };
+    const addresses = this.#addresses;
     this.#unsubscribe.push(
       ingresses.addEventHandler({ onAdd: (i) => queue.add(key(i)), onUpdate: (_o, i) => queue.add(key(i)) }),
       // A class becoming (or ceasing to be) the default changes which Ingresses are ours.
       classes.addEventHandler({ onAdd: all, onUpdate: all, onDelete: all }),
-      nodes.addEventHandler({ onAdd: onNodes, onUpdate: onNodes, onDelete: onNodes }),
+      // Heartbeats change nothing; only readiness or address changes requeue.
+      nodes.addEventHandler({
+        onAdd: (n) => { if (addresses.update(n)) all(); },
+        onUpdate: (_o, n) => { if (addresses.update(n)) all(); },
+        onDelete: (n) => { if (addresses.remove(n)) all(); },
+      }),
     );
   }
 
@@ -59,7 +59,7 @@ export class IngressStatusController implements Controller {
     const ing = this.#ingresses!.get(k);
     if (!ing || ing.metadata.deletionTimestamp) return;
     if (!isOurs(ing, classSelector(this.#classes!.list()))) return;
-    const ips = this.#nodeIPs.length ? this.#nodeIPs : readyNodeIPs(this.#nodes!.list());
+    const ips = this.#addresses.ips;
     const want = ips.map((ip) => ({ ip }));
     const current = objs(obj(obj(ing.status).loadBalancer).ingress);
     if (jsonEqual(current, want)) return;

@@ -12,7 +12,7 @@ import { isNotFound, type ResourceInterface } from '../../client/types.ts';
 import { WorkQueue } from '../../client/workqueue.ts';
 import type { EventRecorder } from '../events.ts';
 import { logSyncError, type Controller, type ControllerContext } from '../types.ts';
-import { readyNodeIPs } from './addresses.ts';
+import { ReadyNodeAddresses } from './addresses.ts';
 import { admitLoadBalancers, isOurLoadBalancer } from './admission.ts';
 
 const key = (o: KObject) => `${o.metadata.namespace}/${o.metadata.name}`;
@@ -30,7 +30,7 @@ export class ServiceLBController implements Controller {
   #nodes?: Informer;
   #api?: ResourceInterface;
   #recorder?: EventRecorder;
-  #nodeIPs: string[] = [];
+  readonly #addresses = new ReadyNodeAddresses();
   /** Service key → the conflict it was last warned about (one event per new conflict). */
   readonly #warned = new Map<string, string>();
   readonly #unsubscribe: (() => void)[] = [];
@@ -43,12 +43,7 @@ export class ServiceLBController implements Controller {
     const queue = this.#queue = new WorkQueue((k) => this.sync(k), { onError: logSyncError(ctx.log, 'service-lb sync failed', 'service') });
     // A LoadBalancer coming, going or changing ports can block or free another one.
     const all = () => { for (const svc of services.list()) if (isOurLoadBalancer(svc)) queue.add(key(svc)); };
-    const onNodes = () => {
-      const ips = readyNodeIPs(nodes.list());
-      if (jsonEqual(ips, this.#nodeIPs)) return; // heartbeats change nothing
-      this.#nodeIPs = ips;
-      all();
-    };
+    const addresses = this.#addresses;
     this.#unsubscribe.push(
       services.addEventHandler({
         onAdd: (svc) => { queue.add(key(svc)); if (isOurLoadBalancer(svc)) all(); },
@@ -58,7 +53,12 @@ export class ServiceLBController implements Controller {
         },
         onDelete: (svc) => { this.#warned.delete(key(svc)); if (isOurLoadBalancer(svc)) all(); },
       }),
-      nodes.addEventHandler({ onAdd: onNodes, onUpdate: onNodes, onDelete: onNodes }),
+      // Heartbeats change nothing; only readiness or address changes requeue.
+      nodes.addEventHandler({
+        onAdd: (n) => { if (addresses.update(n)) all(); },
+        onUpdate: (_o, n) => { if (addresses.update(n)) all(); },
+        onDelete: (n) => { if (addresses.remove(n)) all(); },
+      }),
     );
   }
 
@@ -95,7 +95,7 @@ export class ServiceLBController implements Controller {
         }
       } else {
         this.#warned.delete(k);
-        const ips = this.#nodeIPs.length ? this.#nodeIPs : readyNodeIPs(this.#nodes!.list());
+        const ips = this.#addresses.ips;
         want = ips.map((ip) => ({ ip, ipMode: 'VIP' }));
       }
     }
