@@ -9,6 +9,7 @@ const benches: Record<string, () => Promise<{ run(args: string[]): Promise<void>
   'endpoint-ready': () => import('./endpoint-ready.ts'),
   'netpol-sync': () => import('./netpol-sync.ts'),
   dns: () => import('./dns.ts'),
+  store: () => import('./store.ts'),
 };
 
 const [name, ...args] = process.argv.slice(2);

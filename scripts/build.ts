@@ -87,8 +87,10 @@ async function bundle() {
     // ESM builds where a package has one (@peculiar/x509's CommonJS build is slower to
     // evaluate).
     mainFields: ['module', 'main'],
-    // A native addon: loaded from node_modules at run time.
-    external: ['better-sqlite3'],
+    // Loaded from node_modules at run time: a native addon, and the etcd client (its
+    // CommonJS dependencies use __dirname, which an ESM bundle does not have; it is
+    // imported only when --datastore-endpoint names etcd).
+    external: ['better-sqlite3', 'etcd3'],
     // Class and function names as in the sources (error names, stack traces).
     keepNames: true,
     // For NODE_OPTIONS=--enable-source-maps; Node does not read it otherwise.

@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(ca-certificates g++ make python3 libc6-dev containerd runc containernetworking-plugins iptables nftables iproute2 busybox-static docker-registry)
+packages=(ca-certificates g++ make python3 libc6-dev containerd runc containernetworking-plugins iptables nftables iproute2 busybox-static docker-registry etcd-server etcd-client)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -24,6 +24,10 @@ if ((${#missing[@]})); then
   # The package enables a registry service on :5000; the tests run their own, so switch it off.
   if [[ " ${missing[*]} " == *" docker-registry "* ]] && command -v systemctl >/dev/null 2>&1; then
     systemctl disable --now docker-registry >/dev/null 2>&1 || true
+  fi
+  # Same for etcd on :2379: the etcd datastore tests start their own members on free ports.
+  if [[ " ${missing[*]} " == *" etcd-server "* ]] && command -v systemctl >/dev/null 2>&1; then
+    systemctl disable --now etcd >/dev/null 2>&1 || true
   fi
 fi
 

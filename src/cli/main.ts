@@ -11,6 +11,7 @@ commands:
   token      create, list and delete join tokens for agents
   certificate  check expiry of, or rotate, the cluster's certificates
   secrets-encrypt  status and key rotation for Secrets encrypted at rest
+  datastore  snapshot save|restore of the datastore (SQLite or etcd)
   sim        join N simulated nodes to a cluster (for testing the control plane at scale)
   version    print the versions of skiff and of the Kubernetes API it serves
 
@@ -26,6 +27,7 @@ const commands: Record<string, () => Promise<(args: string[]) => Promise<number>
   token: async () => (await import('./token.ts')).tokenCommand,
   certificate: async () => (await import('./certificate.ts')).certificateCommand,
   'secrets-encrypt': async () => (await import('./secrets-encrypt.ts')).secretsEncryptCommand,
+  datastore: async () => (await import('./datastore.ts')).datastoreCommand,
 };
 
 const [name, ...args] = process.argv.slice(2);

@@ -13,6 +13,9 @@ const HELP = `usage: skiff server [flags]
   --bind-address ADDR         address to listen on (default 0.0.0.0)
   --advertise-address IP      address pods reach the API at through the kubernetes Service (default: the node IP)
   --datastore-endpoint URL    empty: embedded SQLite in DIR/db; http(s)://host:2379,...: etcd
+  --datastore-cafile FILE     CA bundle to verify etcd's certificate (https endpoints)
+  --datastore-certfile FILE   client certificate for etcd
+  --datastore-keyfile FILE    client key for etcd
   --token TOKEN               join token secret (default: generated, written to DIR/token)
   --node-name NAME            this node's name (default: the host name)
   --cluster-cidr CIDR         pod network (default 10.42.0.0/16)
@@ -42,6 +45,9 @@ export function parseServerFlags(args: string[]): ServerConfig | 'help' {
       'bind-address': { type: 'string' },
       'advertise-address': { type: 'string' },
       'datastore-endpoint': { type: 'string' },
+      'datastore-cafile': { type: 'string' },
+      'datastore-certfile': { type: 'string' },
+      'datastore-keyfile': { type: 'string' },
       token: { type: 'string' },
       'node-name': { type: 'string' },
       'cluster-cidr': { type: 'string' },
@@ -78,6 +84,7 @@ export function parseServerFlags(args: string[]): ServerConfig | 'help' {
     bindAddress: values['bind-address'] ?? '0.0.0.0',
     advertiseAddress: values['advertise-address'],
     datastoreEndpoint: values['datastore-endpoint'],
+    datastoreTls: { caFile: values['datastore-cafile'], certFile: values['datastore-certfile'], keyFile: values['datastore-keyfile'] },
     token: values.token,
     nodeName: values['node-name'] ?? os.hostname(),
     clusterCidr: values['cluster-cidr'] ?? '10.42.0.0/16',

@@ -9,6 +9,7 @@ import { EncryptingStore } from '../store/encryption/encrypting-store.ts';
 import { Transformer } from '../store/encryption/transformer.ts';
 import { ENCRYPTED_PREFIXES, ensureConfig } from '../store/encryption/config.ts';
 import type { Store } from '../store/types.ts';
+import type { DatastoreTls } from '../store/index.ts';
 import type { SqliteStore } from '../store/index.ts';
 import { ensureClusterCredentials } from '../apiserver/pki/index.ts';
 import { createAuthenticator } from '../apiserver/authn/index.ts';
@@ -44,6 +45,8 @@ export interface ServerConfig {
   /** The address the `kubernetes` Service sends pods to (default: the node IP when bound to every address). */
   advertiseAddress?: string;
   datastoreEndpoint?: string;
+  /** --datastore-cafile/-certfile/-keyfile for etcd. */
+  datastoreTls?: DatastoreTls;
   token?: string;
   nodeName: string;
   clusterCidr: string;
@@ -89,7 +92,7 @@ export async function runServer(config: ServerConfig): Promise<RunningServer> {
     if (!config.auditPolicyFile || !config.auditLogPath) throw new Error('--audit-policy-file and --audit-log-path go together');
     audit = new AuditLog(AuditPolicy.parse(readFileSync(config.auditPolicyFile, 'utf8'), config.auditPolicyFile), config.auditLogPath);
   }
-  const rawStore: Store = await openStore({ dataDir: config.dataDir, endpoint: config.datastoreEndpoint });
+  const rawStore: Store = await openStore({ dataDir: config.dataDir, endpoint: config.datastoreEndpoint, tls: config.datastoreTls });
   // History is compacted in the background so the database does not grow without bound.
   const compactor = (rawStore as Partial<SqliteStore>).startCompactor?.();
   let store = rawStore;

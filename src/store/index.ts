@@ -1,7 +1,7 @@
 // The store's public entry: the contract, a driver registry (drivers register by name, as
 // in k3s), and openStore, which picks a driver from the endpoint.
 import { StoreError } from './types.ts';
-import type { Store, StoreFactory } from './types.ts';
+import type { DatastoreTls, Store, StoreFactory } from './types.ts';
 import { SqliteStore } from './sqlite/sqlite-store.ts';
 
 export * from './types.ts';
@@ -15,6 +15,8 @@ export interface OpenStoreOptions {
   dataDir: string;
   /** Empty or `sqlite://`: the embedded store; `http(s)://…`: etcd. */
   endpoint?: string;
+  /** Client TLS for etcd. */
+  tls?: DatastoreTls;
 }
 
 export class UnknownDatastoreError extends StoreError {
@@ -50,9 +52,11 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
   const factory = drivers.get(name);
   if (!factory) {
     throw new UnknownDatastoreError(opts.endpoint ?? '',
-      name === 'etcd' ? 'etcd datastore not implemented yet' : `no datastore driver registered for ${name}`);
+      `no datastore driver registered for ${name}`);
   }
-  return factory({ dataDir: opts.dataDir, endpoint: opts.endpoint });
+  return factory({ dataDir: opts.dataDir, endpoint: opts.endpoint, ...(opts.tls ? { tls: opts.tls } : {}) });
 }
 
 registerStore('sqlite', ({ dataDir }) => SqliteStore.open({ dataDir }));
+// Imported only when asked for: the etcd client (gRPC, protobufs) costs start time and memory.
+registerStore('etcd', async ({ endpoint, tls }) => (await import('./etcd/etcd-store.ts')).EtcdStore.open({ endpoint: endpoint!, ...tls }));

@@ -1,6 +1,6 @@
 // The revisioned key-value store: what etcd is to Kubernetes.
 // Every write gets the next global revision; objects carry it as metadata.resourceVersion.
-// Implementations: sqlite/ (embedded default) and, later, etcd/.
+// Implementations: sqlite/ (embedded default) and etcd/.
 
 /** One stored value at one revision. `value` is the object's JSON text. */
 export interface KeyValue {
@@ -113,4 +113,7 @@ export class CompactedError extends StoreError {
 }
 
 /** Drivers register themselves (see STYLE.md, k3s drivers.go). */
-export type StoreFactory = (opts: { dataDir: string; endpoint?: string }) => Promise<Store>;
+export type StoreFactory = (opts: { dataDir: string; endpoint?: string; tls?: DatastoreTls }) => Promise<Store>;
+
+/** Client TLS for an external datastore (k3s's --datastore-cafile/-certfile/-keyfile). */
+export interface DatastoreTls { caFile?: string; certFile?: string; keyFile?: string }
