@@ -7,8 +7,7 @@ import path from 'node:path';
 import https from 'node:https';
 import { once } from 'node:events';
 import YAML from 'yaml';
-import { report, summarize, type Row, rssMb } from './lib.ts';
-import { buildDist } from '../scripts/build.ts';
+import { prepareBundle, report, summarize, type Row, rssMb } from './lib.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 
@@ -55,10 +54,12 @@ const CM = '/api/v1/namespaces/default/configmaps';
 
 export async function run(args: string[]): Promise<void> {
   const quick = args.includes('--quick');
+  // Sizes: --starts N --creates N (one at a time) --load N (64 clients) --watches N.
+  const flag = (name: string, dflt: number) => { const i = args.indexOf(`--${name}`); return i >= 0 ? Number(args[i + 1]) : dflt; };
   // The server as shipped: from the bundle, rebuilt from the tree as it is now.
-  await buildDist();
+  await prepareBundle();
   const starts: number[] = [];
-  for (let i = 0; i < (quick ? 2 : 5); i++) {
+  for (let i = 0; i < flag('starts', quick ? 2 : 5); i++) {
     const s = await start();
     starts.push(s.readyMs);
     await s.stop();
@@ -70,7 +71,7 @@ export async function run(args: string[]): Promise<void> {
 
     // Create latency, one at a time on an idle server.
     const lat: number[] = [];
-    for (let i = 0; i < (quick ? 200 : 1000); i++) {
+    for (let i = 0; i < flag('creates', quick ? 200 : 1000); i++) {
       const t = performance.now();
       const code = await request(s, 'POST', CM, cm(`lat-${i}`));
       if (code !== 201) throw new Error(`create answered ${code}`);
@@ -78,7 +79,7 @@ export async function run(args: string[]): Promise<void> {
     }
 
     // Throughput: 64 clients creating as fast as they can.
-    const total = quick ? 3000 : 15000;
+    const total = flag('load', quick ? 3000 : 15000);
     let next = 0;
     const t0 = performance.now();
     await Promise.all(Array.from({ length: 64 }, async () => {
@@ -92,7 +93,7 @@ export async function run(args: string[]): Promise<void> {
     const busyRss = rssMb(s.pid);
 
     // Watch delivery: time from a write's response to its event arriving on a watch.
-    const deliveries = await watchLatency(s, quick ? 100 : 300);
+    const deliveries = await watchLatency(s, flag('watches', quick ? 100 : 300));
 
     const createSummary = summarize(lat);
     const watchSummary = summarize(deliveries);

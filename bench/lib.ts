@@ -2,6 +2,9 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import net from 'node:net';
+import os from 'node:os';
+import { once } from 'node:events';
 
 export function percentile(sorted: number[], p: number): number {
   if (!sorted.length) return NaN;
@@ -16,16 +19,21 @@ export function summarize(samples: number[]) {
 
 export interface Row { metric: string; value: number; unit: string; goal?: string }
 
+/** Where results go: bench/results, or $SKIFF_BENCH_RESULTS_DIR (the harness test uses a temp dir). */
+export function resultsDir(): string {
+  return process.env.SKIFF_BENCH_RESULTS_DIR || path.join(import.meta.dirname, 'results');
+}
+
 export function report(name: string, rows: Row[], extra: Record<string, unknown> = {}): void {
   const width = Math.max(...rows.map((r) => r.metric.length));
   console.log(`\n${name}`);
   for (const r of rows) {
     console.log(`  ${r.metric.padEnd(width)}  ${formatNumber(r.value).padStart(10)} ${r.unit.padEnd(8)}${r.goal ? `  goal ${r.goal}` : ''}`);
   }
-  const dir = path.join(import.meta.dirname, 'results');
+  const dir = resultsDir();
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `${name}.json`);
-  writeFileSync(file, JSON.stringify({ name, date: new Date().toISOString(), node: process.version, rows, ...extra }, null, 2));
+  writeFileSync(file, JSON.stringify({ name, date: new Date().toISOString(), node: process.version, machine: machine(), rows, ...extra }, null, 2));
   console.log(`  → ${path.relative(process.cwd(), file)}`);
 }
 
@@ -64,4 +72,44 @@ export async function inOwnNetns(prefix: string, flag: string, measure: () => Pr
   } finally {
     execFileSync('ip', ['netns', 'del', ns]);
   }
+}
+
+/** A value sampled over a run, for the report's line charts: [seconds since start, value]. */
+export interface Series { metric: string; unit: string; points: [number, number][] }
+
+/** Latency percentiles of one measured operation, for the report's bar charts. */
+export interface Percentiles { metric: string; unit: string; count: number; p50: number; p90: number; p99: number; max: number; goal?: number }
+
+export function percentiles(metric: string, samples: number[], goal?: number, unit = 'ms'): Percentiles {
+  return { metric, unit, ...summarize(samples), ...(goal === undefined ? {} : { goal }) };
+}
+
+/** The machine a result was measured on, for the report. */
+export function machine(): Record<string, unknown> {
+  return {
+    cores: os.cpus().length, cpu: os.cpus()[0]?.model, memoryMb: Math.round(os.totalmem() / 2 ** 20),
+    kernel: os.release(), node: process.version, load: os.loadavg().map((x) => Math.round(x * 100) / 100),
+  };
+}
+
+/** A free TCP port on 127.0.0.1 (closed again; a race with other processes is possible but rare). */
+export async function freePort(): Promise<number> {
+  const srv = net.createServer();
+  srv.listen(0, '127.0.0.1');
+  await once(srv, 'listening');
+  const port = (srv.address() as net.AddressInfo).port;
+  srv.close();
+  await once(srv, 'close');
+  return port;
+}
+
+/**
+ * Rebuilds the bundle in dist/ so servers the bench starts run as shipped; with
+ * SKIFF_FROM_SOURCE=1 (bin/skiff.js then runs the sources through tsx) nothing is built,
+ * which is what the harness test uses: it must not rewrite dist/ under other tests.
+ */
+export async function prepareBundle(): Promise<void> {
+  if (process.env.SKIFF_FROM_SOURCE === '1') return;
+  const { buildDist } = await import('../scripts/build.ts');
+  await buildDist();
 }

@@ -17,8 +17,7 @@ import type { KObject } from '../src/api/object.ts';
 import { CriClient } from '../src/agent/cri/client.ts';
 import { agentNames } from '../src/agent/containerd/names.ts';
 import { BUSYBOX_IMAGE } from '../src/agent/images/builtin.ts';
-import { buildDist } from '../scripts/build.ts';
-import { report, rssMb, summarize, type Row } from './lib.ts';
+import { prepareBundle, report, rssMb, summarize, type Row } from './lib.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const BIN = path.join(ROOT, 'bin/skiff.js');
@@ -52,7 +51,7 @@ export async function run(argv: string[]): Promise<void> {
   const { values } = parseArgs({ args: argv, options: { quick: { type: 'boolean' }, pods: { type: 'string' } } });
   const n = Number(values.pods ?? (values.quick ? 5 : 30));
   if (process.getuid?.() !== 0) throw new Error('pod-startup runs containers: run it as root');
-  await buildDist();
+  await prepareBundle();
   const dir = mkdtempSync('/tmp/skiff-bench-');
   const serverDir = path.join(dir, 's');
   const agentDir = path.join(dir, 'a');

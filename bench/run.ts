@@ -9,6 +9,9 @@ const benches: Record<string, () => Promise<{ run(args: string[]): Promise<void>
   'endpoint-ready': () => import('./endpoint-ready.ts'),
   'netpol-sync': () => import('./netpol-sync.ts'),
   dns: () => import('./dns.ts'),
+  footprint: () => import('./footprint.ts'),
+  scale: () => import('./scale.ts'),
+  report: () => import('./report.ts'),
   store: () => import('./store.ts'),
 };
 

@@ -16,8 +16,7 @@ import https from 'node:https';
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 import YAML from 'yaml';
-import { report, summarize, type Row, cpuSeconds, rssMb } from './lib.ts';
-import { buildDist } from '../scripts/build.ts';
+import { prepareBundle, report, summarize, type Row, cpuSeconds, rssMb } from './lib.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const BIN = path.join(ROOT, 'bin/skiff.js');
@@ -109,7 +108,7 @@ export async function run(args: string[]): Promise<void> {
   const idleSeconds = Number(values['idle-seconds'] ?? 30);
 
   // The server as shipped: from the bundle, rebuilt from the tree as it is now.
-  await buildDist();
+  await prepareBundle();
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'skiff-bench-sched-'));
   const children: ChildProcess[] = [];
   const nodeFlags = (process.env.SKIFF_BENCH_SERVER_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { HttpClient } from '../src/client/http.ts';
+import { loadKubeconfig } from '../src/client/kubeconfig.ts';
 import { startServer } from '../test/helpers/cluster.ts';
 import { report, type Row, cpuSeconds, rssMb } from './lib.ts';
 
@@ -37,7 +38,9 @@ export async function run(args: string[]): Promise<void> {
     sim.once('exit', (code) => reject(new Error(`skiff sim exited with ${code}: ${out}`)));
   });
   const readyMs = performance.now() - t0;
-  const client = new HttpClient({ server: server.url, ca: readFileSync(path.join(server.dataDir, 'tls/ca.crt')), token });
+  // The bench reads and creates as the admin (the join token may only do what nodes do).
+  const kc = loadKubeconfig(server.kubeconfig);
+  const client = new HttpClient({ server: kc.server, ca: kc.ca, cert: kc.cert, key: kc.key });
   try {
     console.error(`ready in ${Math.round(readyMs)} ms`);
     await sleep(5_000); // let the start-up burst settle
