@@ -120,6 +120,9 @@ export const RESOURCES: ResourceInfo[] = [
   res('networking.k8s.io', 'v1', 'ingressclasses', 'IngressClass', false),
   // storage.k8s.io/v1
   res('storage.k8s.io', 'v1', 'storageclasses', 'StorageClass', false, { shortNames: ['sc'] }),
+  // admissionregistration.k8s.io/v1
+  res('admissionregistration.k8s.io', 'v1', 'mutatingwebhookconfigurations', 'MutatingWebhookConfiguration', false, { categories: ['api-extensions'] }),
+  res('admissionregistration.k8s.io', 'v1', 'validatingwebhookconfigurations', 'ValidatingWebhookConfiguration', false, { categories: ['api-extensions'] }),
 ];
 
 /** The entries objects are stored as: one per stored resource (no converted versions). */

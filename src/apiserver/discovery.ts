@@ -5,9 +5,10 @@ import type { ResourceInfo, Subresource } from '../api/scheme.ts';
 import { RESOURCES, groupVersion } from '../api/scheme.ts';
 import { METRICS_RESOURCES } from './metrics/resources.ts';
 import { AUTHENTICATION_RESOURCES } from './serviceaccount/self-subject-review.ts';
+import { AUTHORIZATION_RESOURCES } from './authz/reviews.ts';
 
-/** What discovery lists: the scheme's resources, then metrics.k8s.io and authentication.k8s.io (served in-process, not stored). */
-const DISCOVERED: ResourceInfo[] = [...RESOURCES, ...METRICS_RESOURCES, ...AUTHENTICATION_RESOURCES];
+/** What discovery lists: the scheme's resources, then metrics.k8s.io, authentication.k8s.io and authorization.k8s.io (served in-process, not stored). */
+const DISCOVERED: ResourceInfo[] = [...RESOURCES, ...METRICS_RESOURCES, ...AUTHENTICATION_RESOURCES, ...AUTHORIZATION_RESOURCES];
 
 function groupVersions(): { group: string; version: string }[] {
   const seen = new Set<string>();

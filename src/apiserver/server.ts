@@ -7,7 +7,7 @@ import type { Duplex } from 'node:stream';
 import { openapiV3DocumentBytes, openapiV3Index } from '../api/openapi/index.ts';
 import { ApiError, internalError, methodNotAllowed, unauthorized } from './errors.ts';
 import { negotiate } from './http/negotiate.ts';
-import { readBody } from './http/body.ts';
+import { decodeBody, readBody } from './http/body.ts';
 import { send, sendError, sendRaw } from './http/respond.ts';
 import { aggregatedContentType, aggregatedDiscovery, apiGroupFor, apiGroupList, apiResourceList, apiVersions } from './discovery.ts';
 import { notFoundPath, parseResourcePath } from './request-info.ts';
@@ -23,6 +23,7 @@ import type { Logger } from '../util/log.ts';
 import { InflightLimiter, isLongRunning, poolOf, type InflightLimits } from './http/inflight.ts';
 import type { AuditLog } from './audit/log.ts';
 import { auditRequest } from './audit/http.ts';
+import { answerReview, authorizeRequest, registryFor, reviewOf, type Authorization } from './authz/index.ts';
 
 export const KUBERNETES_VERSION = { major: '1', minor: '32', gitVersion: 'v1.32.0-skiff' };
 
@@ -50,6 +51,8 @@ export interface ApiServerOptions {
   inflight?: InflightLimits;
   /** Where audit events go, by policy (--audit-policy-file, --audit-log-path). */
   audit?: AuditLog;
+  /** Who may do what (system:masters, then RBAC; see authz/). Without it every authenticated user may do everything. */
+  authorization?: Authorization;
 }
 
 export interface ApiServer {
@@ -128,6 +131,7 @@ async function handleUpgrade(opts: ApiServerOptions, req: IncomingMessage, socke
   const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
   const user = await opts.authenticate(req);
   if (!user) throw unauthorized();
+  if (opts.authorization) await authorizeRequest(opts.authorization, user, req, path, url.searchParams);
   const info = parseResourcePath(req.method ?? 'GET', path, false);
   if (!info || !isPodStreamRequest(info) || !info.namespace) {
     throw new ApiError(400, 'BadRequest', `the server does not support upgrading the connection for ${path}`);
@@ -155,6 +159,7 @@ async function handle(opts: ApiServerOptions, limiter: InflightLimiter, req: Inc
     const release = limiter.acquire(poolOf(method, user.groups));
     res.once('close', release);
   }
+  if (opts.authorization) await authorizeRequest(opts.authorization, user, req, path, url.searchParams);
 
   if (path === '/api' || path === '/apis') {
     if (method !== 'GET') throw methodNotAllowed();
@@ -171,6 +176,12 @@ async function handle(opts: ApiServerOptions, limiter: InflightLimiter, req: Inc
     await readBody(req); // the body carries nothing the answer depends on
     return send(res, 201, selfSubjectReview(user), negotiate(req.headers.accept).format);
   }
+  const review = opts.authorization && reviewOf(path);
+  if (review) {
+    if (method !== 'POST') throw methodNotAllowed();
+    const body = decodeBody(await readBody(req), req.headers['content-type']);
+    return send(res, 201, await answerReview(review, { user, body, authz: opts.authorization!.authz, rbac: opts.authorization!.rbac }), negotiate(req.headers.accept).format);
+  }
   if (isMetricsPath(path)) {
     if (!opts.metrics) throw new ApiError(503, 'ServiceUnavailable', 'the metrics API is not available on this server');
     return serveMetricsApi({ req, res, path, query: url.searchParams, registry: opts.registry, source: opts.metrics });
@@ -180,7 +191,7 @@ async function handle(opts: ApiServerOptions, limiter: InflightLimiter, req: Inc
   if (info) {
     if (!['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'].includes(method)) throw methodNotAllowed();
     return handleResource({
-      req, res, query: url.searchParams, info, registry: opts.registry, warnings: [],
+      req, res, query: url.searchParams, info, registry: registryFor(opts.authorization, opts.registry, user), warnings: [], user,
       bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 30_000, kubeletClient: opts.kubeletClient, tokenIssuer: opts.tokenIssuer,
     });
   }

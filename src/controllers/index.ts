@@ -23,6 +23,7 @@ import { EndpointSliceController } from './endpointslice/controller.ts';
 import { HorizontalPodAutoscalerController } from './horizontalpodautoscaler/controller.ts';
 import { ServiceLBController } from './servicelb/controller.ts';
 import { IngressStatusController } from './ingressstatus/controller.ts';
+import { ClusterRoleAggregationController } from './clusterroleaggregation/controller.ts';
 import { RegistryScaleClient } from './horizontalpodautoscaler/scale.ts';
 import type { ResourceMetricsSource } from '../apiserver/metrics/types.ts';
 import type { Controller } from './types.ts';
@@ -68,6 +69,7 @@ export function builtInControllers(registry: Registry, log: Logger, opts: Contro
     new EndpointSliceController(),
     new ServiceLBController(),
     new IngressStatusController(),
+    new ClusterRoleAggregationController(),
     new HorizontalPodAutoscalerController({ metrics: opts.metrics, scale: new RegistryScaleClient(registry) }),
   ];
 }

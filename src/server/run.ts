@@ -5,11 +5,11 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { AuditLog } from '../apiserver/audit/log.ts';
 import { AuditPolicy } from '../apiserver/audit/policy.ts';
 import { openStore } from '../store/index.ts';
+import type { DatastoreTls } from '../store/index.ts';
 import { EncryptingStore } from '../store/encryption/encrypting-store.ts';
 import { Transformer } from '../store/encryption/transformer.ts';
 import { ENCRYPTED_PREFIXES, ensureConfig } from '../store/encryption/config.ts';
 import type { Store } from '../store/types.ts';
-import type { DatastoreTls } from '../store/index.ts';
 import type { SqliteStore } from '../store/index.ts';
 import { ensureClusterCredentials } from '../apiserver/pki/index.ts';
 import { createAuthenticator } from '../apiserver/authn/index.ts';
@@ -20,6 +20,7 @@ import { ServiceAccountTokenIssuer } from '../apiserver/serviceaccount/token-iss
 import { registryObjectGetter, serviceAccountTokenAuthenticator } from '../apiserver/serviceaccount/authenticator.ts';
 import { Registry } from '../apiserver/registry/registry.ts';
 import { startApiServer, type ApiServer } from '../apiserver/server.ts';
+import { createAuthorization, ensureBootstrapPolicy } from '../apiserver/authz/index.ts';
 import { DEFAULT_INFLIGHT } from '../apiserver/http/inflight.ts';
 import { MetricsScraper } from '../apiserver/metrics/scraper.ts';
 import { InProcessClient } from '../client/inprocess.ts';
@@ -130,6 +131,8 @@ export async function runServer(config: ServerConfig): Promise<RunningServer> {
   const kubeletClient = { certPem: creds.adminCertPem, keyPem: creds.adminKeyPem };
   // metrics.k8s.io and the HPA controller read node usage from here (scraped on demand, then every 15 s).
   const metrics = new MetricsScraper({ registry, kubeletClient, log: log.child('metrics') });
+  // system:masters, then RBAC over the watch cache (authz/); the default policy is made below.
+  const authorization = createAuthorization(registry);
   let ready = false;
   let api: ApiServer;
   try {
@@ -143,7 +146,7 @@ export async function runServer(config: ServerConfig): Promise<RunningServer> {
       tokenIssuer,
       host: config.bindAddress, port: config.httpsListenPort,
       ready: () => ready, log: log.child('apiserver'), skiffVersion: SKIFF_VERSION,
-      kubeletClient, metrics, audit,
+      kubeletClient, metrics, audit, authorization,
       inflight: {
         readOnly: config.maxRequestsInflight ?? DEFAULT_INFLIGHT.readOnly,
         mutating: config.maxMutatingRequestsInflight ?? DEFAULT_INFLIGHT.mutating,
@@ -159,6 +162,7 @@ export async function runServer(config: ServerConfig): Promise<RunningServer> {
   }
 
   await ensureDefaultNamespaces(client);
+  await ensureBootstrapPolicy(client);
   await ensureKubernetesService(client, { range: registry.serviceRange, host: advertiseHost, port: api.port });
   await ensureClusterNetwork(client, { clusterCidr: config.clusterCidr, serviceCidr: config.serviceCidr, clusterDns: config.clusterDns, clusterDomain: 'cluster.local' });
   await ensureIngressClass(client);
@@ -189,6 +193,7 @@ export async function runServer(config: ServerConfig): Promise<RunningServer> {
       metrics.stop();
       compactor?.stop();
       await api.close();
+      authorization.stop();
       await audit?.close();
       registry.watchCache.stop();
       await store.close();

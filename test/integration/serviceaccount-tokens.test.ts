@@ -26,6 +26,12 @@ function tokenKubeconfig(s: TestServer, token: string, file: string): string {
   return p;
 }
 
+/** Lets the namespace's service accounts read it (the aggregated `view` role, once filled). */
+async function grantView(s: TestServer): Promise<void> {
+  await s.kubectlOk(['create', 'rolebinding', 'sa-view', '--clusterrole=view', '--group=system:serviceaccounts:default']);
+  await eventually(async () => JSON.stringify((await s.request('GET', '/apis/rbac.authorization.k8s.io/v1/clusterroles/view')).json.rules ?? []).includes('"pods"'), 10_000, 'view aggregated');
+}
+
 const claimsOf = (token: string) => JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8'));
 const withToken = (s: TestServer, token: string, method: string, p: string) =>
   s.request(method, p, { anonymous: true, headers: { Authorization: `Bearer ${token}` } });
@@ -47,6 +53,10 @@ test('kubectl create token, the API with it, whoami, a tampered token, TokenRequ
   assert.equal(claims.exp - claims.iat, 3600);
 
   const kc = tokenKubeconfig(s, token, 'sa.kubeconfig');
+  // A service account holds no permissions until bound (RBAC, as in Kubernetes).
+  const denied = await s.kubectl(['get', 'pods'], { env: { KUBECONFIG: kc } });
+  assert.match(denied.stderr, /User "system:serviceaccount:default:default" cannot list resource "pods" in API group "" in the namespace "default"/);
+  await grantView(s);
   const pods = await s.kubectl(['get', 'pods'], { env: { KUBECONFIG: kc } });
   assert.equal(pods.code, 0, pods.stderr);
   assert.match(pods.stderr + pods.stdout, /No resources found in default namespace/);
@@ -169,6 +179,7 @@ spec:
   assert.deepEqual(claims['kubernetes.io'].pod, { name: 'client', uid: pod.metadata.uid });
   assert.equal(claims['kubernetes.io'].node.name, s.nodeName);
 
+  await grantView(s);
   const ok = await withToken(s, token, 'GET', '/api/v1/namespaces/default/pods/client');
   assert.equal(ok.status, 200);
   const who = await withToken(s, token, 'POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews');

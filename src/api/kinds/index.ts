@@ -35,6 +35,7 @@ import { serviceAccountKind } from './serviceaccount.ts';
 import { serviceKind } from './service.ts';
 import { statefulSetKind } from './statefulset.ts';
 import { storageClassKind } from './storageclass.ts';
+import { mutatingWebhookConfigurationKind, validatingWebhookConfigurationKind } from './webhook-configuration.ts';
 import { defineStrategy, type KindDefinition } from './strategy.ts';
 import type { KindStrategy } from './types.ts';
 
@@ -80,6 +81,8 @@ const DEFINITIONS: Record<string, KindDefinition> = {
   'networking.k8s.io/IngressClass': ingressClassKind,
   'networking.k8s.io/NetworkPolicy': networkPolicyKind,
   'storage.k8s.io/StorageClass': storageClassKind,
+  'admissionregistration.k8s.io/MutatingWebhookConfiguration': mutatingWebhookConfigurationKind,
+  'admissionregistration.k8s.io/ValidatingWebhookConfiguration': validatingWebhookConfigurationKind,
 };
 
 const cache = new Map<string, KindStrategy>();

@@ -219,6 +219,13 @@ export const FIELD_PATCH_METADATA: Record<string, Record<string, PatchMetadata>>
 
   // storage.k8s.io/v1
   [`io.k8s.api.storage.v1.StorageClass`]: { allowedTopologies: ATOMIC, mountOptions: ATOMIC },
+
+  // admissionregistration.k8s.io/v1
+  ['io.k8s.api.admissionregistration.v1.MutatingWebhookConfiguration']: { webhooks: keyed('name') },
+  ['io.k8s.api.admissionregistration.v1.ValidatingWebhookConfiguration']: { webhooks: keyed('name') },
+  ['io.k8s.api.admissionregistration.v1.MutatingWebhook']: { rules: ATOMIC, admissionReviewVersions: ATOMIC, matchConditions: keyed('name') },
+  ['io.k8s.api.admissionregistration.v1.ValidatingWebhook']: { rules: ATOMIC, admissionReviewVersions: ATOMIC, matchConditions: keyed('name') },
+  ['io.k8s.api.admissionregistration.v1.RuleWithOperations']: { operations: ATOMIC, apiGroups: ATOMIC, apiVersions: ATOMIC, resources: ATOMIC },
 };
 
 /** Structs that apply replaces as a whole (+structType=atomic): definition name → extensions. */

@@ -21,6 +21,7 @@ import { bindPod } from './binding.ts';
 import { handlePodStream, isPodStreamRequest, type KubeletClientConfig } from './pod-streams.ts';
 import { requestToken } from './token-request.ts';
 import type { ServiceAccountTokenIssuer } from '../serviceaccount/token-issuer.ts';
+import type { UserInfo } from '../authn/types.ts';
 
 export interface HandlerContext {
   req: IncomingMessage;
@@ -30,6 +31,8 @@ export interface HandlerContext {
   registry: Registry;
   /** Warnings to send back as `Warning: 299 - "..."` headers. */
   warnings: string[];
+  /** The authenticated caller (admission webhooks see it as userInfo). */
+  user?: UserInfo;
   bookmarkIntervalMs: number;
   /** The client certificate for node agents (pods/log, exec, attach, portforward). */
   kubeletClient?: KubeletClientConfig;
@@ -92,6 +95,7 @@ export function writeOptions(ctx: HandlerContext): WriteOptions {
     fieldManager: fieldManagerParam(ctx.query, ctx.req.headers['user-agent']),
     fieldValidation: fieldValidationParam(ctx.query),
     warnings: ctx.warnings,
+    user: ctx.user,
   };
 }
 
@@ -186,7 +190,7 @@ function deleteOptionsOf(ctx: HandlerContext, body: DeleteBody) {
   const grace = intParam(q, 'gracePeriodSeconds') ?? body.gracePeriodSeconds;
   if (grace !== undefined && (typeof grace !== 'number' || grace < 0)) throw badRequest(`gracePeriodSeconds: Invalid value: ${grace}: must be greater than or equal to 0`);
   const dryRun = dryRunParam(q) || (body.dryRun ?? []).includes('All');
-  return { propagationPolicy: policy, gracePeriodSeconds: grace, preconditions: body.preconditions, dryRun };
+  return { propagationPolicy: policy, gracePeriodSeconds: grace, preconditions: body.preconditions, dryRun, user: ctx.user, warnings: ctx.warnings };
 }
 
 async function handleDelete(ctx: HandlerContext): Promise<void> {

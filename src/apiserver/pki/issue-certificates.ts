@@ -136,3 +136,11 @@ export function issueAdminCertificate(ca: CertificateAndKey, now: Date): Promise
     extendedKeyUsage: 'clientAuth',
   });
 }
+
+/** A client certificate for any user and groups (CN = user, one O per group), as `kubeadm kubeconfig user` makes. */
+export function issueClientCertificate(ca: CertificateAndKey, user: string, groups: string[], now: Date): Promise<CertificateAndKey> {
+  return issueLeaf(ca, now, {
+    subject: [...groups.map((g) => ({ O: [g] })), { CN: [user] }],
+    extendedKeyUsage: 'clientAuth',
+  });
+}

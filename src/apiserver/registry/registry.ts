@@ -29,6 +29,8 @@ import { admitPodSecurity, labelErrors as podSecurityLabelErrors, podTemplateOf 
 import { allocateServiceAddresses, parseServiceCidr, ServiceAllocationLock, type ServiceRange } from './service-ips.ts';
 import { WatchCache, type CachedObject } from '../watchcache/index.ts';
 import { cacheFilter } from './watch.ts';
+import { cacheSource, WebhookAdmission, writeAttributes } from '../admission/webhook/index.ts';
+import type { UserInfo } from '../authn/types.ts';
 
 export type { FieldValidation } from './schema-check.ts';
 
@@ -43,6 +45,8 @@ export interface WriteOptions {
   subresource?: 'status' | 'finalize' | 'binding';
   /** The caller hands the input over (a freshly decoded request body): no defensive copy. */
   inputOwned?: boolean;
+  /** The authenticated caller, for admission webhooks; in-process writers leave it unset. */
+  user?: UserInfo;
 }
 
 export type PropagationPolicy = 'Background' | 'Foreground' | 'Orphan';
@@ -52,6 +56,9 @@ export interface DeleteOptions {
   propagationPolicy?: PropagationPolicy;
   gracePeriodSeconds?: number;
   preconditions?: { uid?: string; resourceVersion?: string };
+  /** The authenticated caller and where webhook warnings go (admission webhooks). */
+  user?: UserInfo;
+  warnings?: string[];
 }
 
 export interface ListQuery {
@@ -87,6 +94,8 @@ export class Registry {
   readonly #serviceLock = new ServiceAllocationLock();
   readonly #serviceAccountAdmission: boolean;
   readonly #quotaLocks = new NamespaceLocks();
+  /** Mutating and validating admission webhooks, configured from the watch cache. */
+  readonly #webhooks = new WebhookAdmission(cacheSource(this));
 
   constructor(store: Store, opts: {
     now?: () => Date; serviceCidr?: string;
@@ -249,11 +258,13 @@ export class Registry {
     }
     const strategy = this.strategy(r);
     strategy.defaults?.(obj);
+    await this.#webhooks.mutate(writeAttributes('CREATE', r, ns, meta.name!, opts, obj, undefined, strategy));
     strategy.prepareForCreate?.(obj);
     this.#validate(r, obj, strategy.validate?.(obj) ?? []);
     await this.#admitPodSecurity(r, obj, opts);
     recordManagedFields({ r, old: undefined, updated: obj, manager: opts.fieldManager, now: this.#timestamp(), subresource: undefined });
     if (isService(r)) await this.#allocateService(r, obj, undefined);
+    await this.#webhooks.validate(writeAttributes('CREATE', r, ns, meta.name!, opts, obj, undefined));
     // ResourceQuota last, as in kube-apiserver; a namespace with quotas takes creates one at a time.
     const quotas = r.namespaced ? (await this.listFromCache(RESOURCE_QUOTAS, ns, { resourceVersion: '0' })).items : [];
     if (!quotas.length) return this.#store(r, ns, obj, opts);
@@ -417,9 +428,11 @@ export class Registry {
       const current = decode(kv);
       const next = await mutate(structuredClone(current));
       const obj = opts.fieldValidation && opts.fieldValidation !== 'Ignore' ? this.#admitShape(r, ns, next, opts) : normalise(r, ns, next);
+      await this.#webhooks.mutate(writeAttributes('UPDATE', r, ns, name, opts, obj, current, this.strategy(r)));
       const result = this.#prepareUpdate(r, current, obj, opts);
       if (!opts.subresource && attempt === 0) await this.#admitPodSecurity(r, result, opts);
       if (isService(r) && !opts.subresource) await this.#allocateService(r, result, current);
+      await this.#webhooks.validate(writeAttributes('UPDATE', r, ns, name, opts, result, current));
       if (jsonEqual(stripRV(result), stripRV(current))) return current; // no-op: no new revision
       if (opts.dryRun) return result;
       try {
@@ -517,6 +530,7 @@ export class Registry {
       if (pre?.resourceVersion && pre.resourceVersion !== current.metadata.resourceVersion) {
         throw conflict(r, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion}`);
       }
+      if (attempt === 0) await this.#webhooks.delete(writeAttributes('DELETE', r, ns, name, opts, undefined, current));
       const next = structuredClone(current);
       const finalizers = new Set(next.metadata.finalizers ?? []);
       const policy = opts.propagationPolicy;
