@@ -84,11 +84,15 @@ test('status updates go to the status subresource', async () => {
   assert.equal(del.pending, false);
 });
 
-test('the join token works as a bearer token; a wrong one is Unauthorized', async () => {
+test('the join token works as a bearer token, with a node\'s permissions; a wrong one is Unauthorized', async () => {
+  await admin.resource('', 'v1', 'configmaps').create(cm('for-nodes', { x: 'y' }));
   const cms = joined.resource('', 'v1', 'configmaps');
-  await cms.create(cm('by-token', { x: 'y' }));
-  assert.equal((await cms.get('default', 'by-token')).metadata.name, 'by-token');
-  await cms.delete('default', 'by-token');
+  assert.equal((await cms.get('default', 'for-nodes')).metadata.name, 'for-nodes');
+  await assert.rejects(cms.create(cm('by-token', { x: 'y' })), (err: unknown) => err instanceof ClientError && err.code === 403);
+  const leases = joined.resource('coordination.k8s.io', 'v1', 'leases');
+  await leases.create({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'token-node', namespace: 'kube-node-lease' }, spec: { holderIdentity: 'token-node' } });
+  await admin.resource('coordination.k8s.io', 'v1', 'leases').delete('kube-node-lease', 'token-node');
+  await admin.resource('', 'v1', 'configmaps').delete('default', 'for-nodes');
 
   const stranger = new HttpClient({ server: server.url, ca: loadKubeconfig(server.kubeconfig).ca, token: 'K10nope::server:wrong' });
   await assert.rejects(stranger.resource('', 'v1', 'configmaps').list('default'),
