@@ -18,9 +18,8 @@ import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import YAML from 'yaml';
 import { agentUnavailable } from '../test/helpers/cluster.ts';
-import { prepareBundle, freePort, percentiles, report, rssMb, summarize, type Row } from './lib.ts';
+import { prepareBundle, adminTls, freePort, percentiles, report, rssMb, summarize, type Row } from './lib.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const BIN = path.join(ROOT, 'bin/skiff.js');
@@ -38,15 +37,6 @@ function waitForLine(child: ChildProcess, re: RegExp, what: string, timeoutMs = 
     child.stderr!.on('data', (d) => { out += d; if (process.env.SKIFF_BENCH_STDERR) process.stderr.write(d); });
     child.once('exit', (code) => { clearTimeout(t); reject(new Error(`${what} exited with ${code}:\n${out.slice(-2000)}`)); });
   });
-}
-
-function tlsOf(dataDir: string): https.AgentOptions {
-  const kc = YAML.parse(readFileSync(path.join(dataDir, 'kubeconfig.yaml'), 'utf8'));
-  return {
-    ca: Buffer.from(kc.clusters[0].cluster['certificate-authority-data'], 'base64'),
-    cert: Buffer.from(kc.users[0].user['client-certificate-data'], 'base64'),
-    key: Buffer.from(kc.users[0].user['client-key-data'], 'base64'),
-  };
 }
 
 function request(url: string, tls: https.AgentOptions, method: string, p: string, body?: unknown, agent?: https.Agent): Promise<number> {
@@ -69,7 +59,7 @@ async function startServer(dataDir: string): Promise<Started> {
   const m = await waitForLine(child, /ready at (https:\/\/\S+)/, 'server');
   const readyMs = performance.now() - t0;
   const url = m[1]!;
-  const tls = tlsOf(dataDir);
+  const tls = adminTls(dataDir);
   // A client started once the server says it is ready: a new TLS connection and one GET.
   let firstRequestMs = NaN;
   for (let tries = 0; tries < 100; tries++) {

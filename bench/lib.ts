@@ -1,5 +1,7 @@
 // Small helpers shared by benchmarks: percentiles, a results writer, a table printer.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import type https from 'node:https';
+import YAML from 'yaml';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import net from 'node:net';
@@ -112,4 +114,36 @@ export async function prepareBundle(): Promise<void> {
   if (process.env.SKIFF_FROM_SOURCE === '1') return;
   const { buildDist } = await import('../scripts/build.ts');
   await buildDist();
+}
+
+const BIN = path.resolve(import.meta.dirname, '../bin/skiff.js');
+
+/** TLS options for the admin user of the server whose data dir this is. */
+export function adminTls(dataDir: string): https.AgentOptions {
+  const kc = YAML.parse(readFileSync(path.join(dataDir, 'kubeconfig.yaml'), 'utf8'));
+  return {
+    ca: Buffer.from(kc.clusters[0].cluster['certificate-authority-data'], 'base64'),
+    cert: Buffer.from(kc.users[0].user['client-certificate-data'], 'base64'),
+    key: Buffer.from(kc.users[0].user['client-key-data'], 'base64'),
+  };
+}
+
+/**
+ * `skiff server --disable-agent` on a free port (SKIFF_BENCH_SERVER_NODE_FLAGS go to node,
+ * e.g. --cpu-prof; SKIFF_BENCH_SERVER_STDERR passes its stderr through). Resolves when it
+ * prints its ready line; an exit after that is reported to `onExit` with the stderr tail.
+ */
+export async function startBenchServer(dataDir: string, opts: { children?: ChildProcess[]; onExit?: (what: string) => void } = {}): Promise<{ child: ChildProcess; url: string; tls: https.AgentOptions }> {
+  const nodeFlags = (process.env.SKIFF_BENCH_SERVER_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
+  const child = spawn(process.execPath, [...nodeFlags, BIN, 'server', '--data-dir', dataDir, '--https-listen-port', '0', '--disable-agent'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  opts.children?.push(child);
+  let stderr = '';
+  child.stderr!.on('data', (d) => { stderr = (stderr + d).slice(-4000); if (process.env.SKIFF_BENCH_SERVER_STDERR) process.stderr.write(d); });
+  let out = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout!.on('data', (d) => { out += d; const m = out.match(/ready at (https:\/\/\S+)/); if (m) resolve(m[1]!); });
+    child.once('exit', (code) => reject(new Error(`server exited ${code}: ${stderr}`)));
+  });
+  child.once('exit', (code, signal) => opts.onExit?.(`server exited (${code ?? signal}): ${stderr}`));
+  return { child, url, tls: adminTls(dataDir) };
 }

@@ -25,8 +25,7 @@ import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import YAML from 'yaml';
-import { prepareBundle, cpuSeconds, percentiles, report, rssMb, summarize, type Percentiles, type Row, type Series } from './lib.ts';
+import { prepareBundle, startBenchServer, cpuSeconds, percentiles, report, rssMb, summarize, type Percentiles, type Row, type Series } from './lib.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const BIN = path.join(ROOT, 'bin/skiff.js');
@@ -132,23 +131,7 @@ export async function run(argv: string[]): Promise<void> {
   process.once('SIGTERM', onSignal);
   try {
     // Server.
-    const nodeFlags = (process.env.SKIFF_BENCH_SERVER_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
-    const server = spawn(process.execPath, [...nodeFlags, BIN, 'server', '--data-dir', dataDir, '--https-listen-port', '0', '--disable-agent'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    children.push(server);
-    let serverErr = '';
-    server.stderr!.on('data', (d) => { serverErr = (serverErr + d).slice(-4000); if (process.env.SKIFF_BENCH_SERVER_STDERR) process.stderr.write(d); });
-    let out = '';
-    const url = await new Promise<string>((resolve, reject) => {
-      server.stdout!.on('data', (d) => { out += d; const m = out.match(/ready at (https:\/\/\S+)/); if (m) resolve(m[1]!); });
-      server.once('exit', (code) => reject(new Error(`server exited ${code}: ${serverErr}`)));
-    });
-    server.once('exit', (code, signal) => { if (!stopping) log(`server exited (${code ?? signal}): ${serverErr}`); });
-    const kc = YAML.parse(readFileSync(path.join(dataDir, 'kubeconfig.yaml'), 'utf8'));
-    const tls: https.AgentOptions = {
-      ca: Buffer.from(kc.clusters[0].cluster['certificate-authority-data'], 'base64'),
-      cert: Buffer.from(kc.users[0].user['client-certificate-data'], 'base64'),
-      key: Buffer.from(kc.users[0].user['client-key-data'], 'base64'),
-    };
+    const { child: server, url, tls } = await startBenchServer(dataDir, { children, onExit: (what) => { if (!stopping) log(what); } });
     const load: Conn = { url, tls, agent: new https.Agent({ ...tls, keepAlive: true, maxSockets: 64 }) };
     const probeConn: Conn = { url, tls, agent: new https.Agent({ ...tls, keepAlive: true, maxSockets: 2 }) };
     closers.push(() => load.agent.destroy(), () => probeConn.agent.destroy());
