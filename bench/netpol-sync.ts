@@ -10,7 +10,7 @@ import type { KObject } from '../src/api/object.ts';
 import { FakeResource } from '../src/client/fake-resource.ts';
 import { Informer } from '../src/client/informer.ts';
 import { NetpolController, type SyncResult } from '../src/netpol/controller.ts';
-import { nftRunner } from '../src/netpol/nft.ts';
+import { nftRunner } from '../src/proxy/nft.ts';
 import { silentLogger } from '../src/util/log.ts';
 import { inOwnNetns, report, summarize, type Row } from './lib.ts';
 

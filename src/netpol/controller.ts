@@ -9,7 +9,7 @@ import type { EventHandlers } from '../client/informer.ts';
 import { Backoff, realTimers, type Timers } from '../client/timers.ts';
 import type { Logger } from '../util/log.ts';
 import { computeModel, podNetworkIP } from './model.ts';
-import type { NftApply } from './nft.ts';
+import type { NftRunner } from '../proxy/nft.ts';
 import { desiredState, renderUpdate, type NftState } from './render.ts';
 
 export interface Source {
@@ -26,7 +26,7 @@ export interface NetpolControllerOptions {
   /** Sources always let in: the node IP and the bridge gateway (kubelet probes). */
   nodeIPs: string[];
   table: string;
-  apply: NftApply;
+  apply: NftRunner;
   log: Logger;
   debounceMs?: number;
   timers?: Timers;

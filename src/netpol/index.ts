@@ -5,7 +5,7 @@ import type { AgentNames } from '../agent/containerd/names.ts';
 import type { NodeNetworkComponent, NodeNetworkContext } from '../agent/network/types.ts';
 import { NetpolController } from './controller.ts';
 import { formatIpv4, parseCidr4 } from './ipblock.ts';
-import { deleteTable, nftRunner } from './nft.ts';
+import { deleteTable, nftRunner } from '../proxy/nft.ts';
 import { FAMILY, tableName } from './render.ts';
 
 export async function startNetworkPolicy(ctx: NodeNetworkContext): Promise<NodeNetworkComponent> {
@@ -28,5 +28,5 @@ export async function startNetworkPolicy(ctx: NodeNetworkContext): Promise<NodeN
 
 /** Removes this agent's NetworkPolicy table (skiff killall). */
 export async function cleanupNetworkPolicy(names: Pick<AgentNames, 'hash'>): Promise<void> {
-  await deleteTable(nftRunner(), FAMILY, tableName(names.hash));
+  await deleteTable(`${FAMILY} ${tableName(names.hash)}`);
 }

@@ -13,7 +13,7 @@ import type { KObject } from '../../src/api/object.ts';
 import type { EventHandlers } from '../../src/client/informer.ts';
 import { silentLogger } from '../../src/util/log.ts';
 import { NetpolController, type Source } from '../../src/netpol/controller.ts';
-import { nftRunner } from '../../src/netpol/nft.ts';
+import { nftRunner } from '../../src/proxy/nft.ts';
 import { desiredState, renderFull, tableName } from '../../src/netpol/render.ts';
 import { computeModel } from '../../src/netpol/model.ts';
 
@@ -91,7 +91,7 @@ before(async () => {
     await ip('-n', p.ns, 'route', 'add', 'default', 'via', GW);
   }
   // A Service as kube-proxy would make it: DNAT at prerouting, before our forward chain.
-  await nftRunner({ netns: NODE })(`table ip svc {
+  await nftRunner(['ip', 'netns', 'exec', NODE])(`table ip svc {
   chain pre { type nat hook prerouting priority dstnat; ip daddr ${SERVICE_IP} tcp dport 80 dnat to ${SERVER.ip}:9090; ip daddr ${SERVICE_IP} tcp dport 81 dnat to ${SERVER.ip}:8080; }
 }
 `);
@@ -105,7 +105,7 @@ before(async () => {
   namespaces.put({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'tools', labels: { team: 'tools' } } });
   controller = new NetpolController({
     policies, pods, namespaces, nodeName: 'node', nodeIPs: [GW], table: TABLE,
-    apply: nftRunner({ netns: NODE }), log: silentLogger, debounceMs: 10,
+    apply: nftRunner(['ip', 'netns', 'exec', NODE]), log: silentLogger, debounceMs: 10,
   });
   controller.start();
   await sync();
@@ -196,7 +196,7 @@ test('the incrementally updated table equals a freshly written one', { skip }, a
     .split(/[\s,{}]+/).filter(Boolean).sort().join(' ');
   const incremental = await list();
   const model = computeModel({ policies: policies.list(), pods: pods.list(), namespaces: namespaces.list(), nodeName: 'node' });
-  await nftRunner({ netns: NODE })(renderFull(TABLE, desiredState(model, { nodeIPs: [GW] })));
+  await nftRunner(['ip', 'netns', 'exec', NODE])(renderFull(TABLE, desiredState(model, { nodeIPs: [GW] })));
   assert.equal(await list(), incremental);
 });
 
