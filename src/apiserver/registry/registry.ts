@@ -249,7 +249,10 @@ export class Registry {
     if (r.namespaced) await this.#checkNamespaceOpen(ns!);
     // Admission in kube-apiserver's order: LimitRanger, ServiceAccount, then Priority.
     if (r.group === '' && r.kind === 'Pod') {
-      admitLimitRanges(obj, (await this.listFromCache(LIMIT_RANGES, ns, {})).items.map((c) => c.obj));
+      // Most namespaces have no LimitRange: ask the cache without waiting first, and read
+      // consistently only when there is one (pod creation is a hot path).
+      const any = (await this.listFromCache(LIMIT_RANGES, ns, { resourceVersion: '0' })).items.length > 0;
+      if (any) admitLimitRanges(obj, (await this.listFromCache(LIMIT_RANGES, ns, {})).items.map((c) => c.obj));
     }
     if (r.group === '' && r.kind === 'Pod' && this.#serviceAccountAdmission) await admitPodServiceAccount(obj, ns!, this.#serviceAccounts);
     if (r.group === '' && r.kind === 'Pod') await admitPodPriority(obj, this.#priorityClasses);
