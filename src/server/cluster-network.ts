@@ -8,6 +8,7 @@ import type { KObject } from '../api/object.ts';
 import type { InProcessClient } from '../client/inprocess.ts';
 import { CLUSTER_CONFIGMAP, clusterConfigData } from '../agent/network/cluster-config.ts';
 import type { ClusterNetworkConfig } from '../agent/network/types.ts';
+import { ignoreConflict } from './kubernetes-service.ts';
 
 export const KUBE_DNS = { namespace: 'kube-system', name: 'kube-dns' } as const;
 
@@ -36,12 +37,4 @@ export async function ensureClusterNetwork(client: InProcessClient, cluster: Clu
     metadata: { ...KUBE_DNS, labels: { 'k8s-app': 'kube-dns', 'kubernetes.io/cluster-service': 'true', 'kubernetes.io/name': 'SkiffDNS' } },
     spec: { type: 'ClusterIP', clusterIP: cluster.clusterDns, clusterIPs: [cluster.clusterDns], ports },
   }));
-}
-
-async function ignoreConflict(p: Promise<unknown>): Promise<void> {
-  try {
-    await p;
-  } catch (err) {
-    if ((err as { code?: number }).code !== 409) throw err;
-  }
 }

@@ -5,17 +5,14 @@
 import type { KObject } from '../api/object.ts';
 import type { InProcessClient } from '../client/inprocess.ts';
 import { DEFAULT_CLASS_ANNOTATION, INGRESS_CLASS, INGRESS_CONTROLLER } from '../ingress/class.ts';
+import { ignoreConflict } from './kubernetes-service.ts';
 
 export async function ensureIngressClass(client: InProcessClient): Promise<void> {
   const classes = client.resource('networking.k8s.io', 'v1', 'ingressclasses');
   if (await classes.tryGet(undefined, INGRESS_CLASS)) return;
-  try {
-    await classes.create({
-      apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass',
-      metadata: { name: INGRESS_CLASS, annotations: { [DEFAULT_CLASS_ANNOTATION]: 'true' }, labels: { 'app.kubernetes.io/managed-by': 'skiff' } },
-      spec: { controller: INGRESS_CONTROLLER },
-    } as KObject);
-  } catch (err) {
-    if ((err as { code?: number }).code !== 409) throw err;
-  }
+  await ignoreConflict(classes.create({
+    apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass',
+    metadata: { name: INGRESS_CLASS, annotations: { [DEFAULT_CLASS_ANNOTATION]: 'true' }, labels: { 'app.kubernetes.io/managed-by': 'skiff' } },
+    spec: { controller: INGRESS_CONTROLLER },
+  } as KObject));
 }

@@ -47,7 +47,8 @@ export async function ensureKubernetesService(client: InProcessClient, opts: { r
   }
 }
 
-async function ignoreConflict(p: Promise<unknown>): Promise<void> {
+/** Awaits a create that another server (or an earlier start) may already have made. */
+export async function ignoreConflict(p: Promise<unknown>): Promise<void> {
   try {
     await p;
   } catch (err) {
