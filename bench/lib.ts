@@ -129,13 +129,13 @@ export function adminTls(dataDir: string): https.AgentOptions {
 }
 
 /**
- * `skiff server --disable-agent` on a free port (SKIFF_BENCH_SERVER_NODE_FLAGS go to node,
+ * `skiff server --disable-agent [args]` on a free port (SKIFF_BENCH_SERVER_NODE_FLAGS go to node,
  * e.g. --cpu-prof; SKIFF_BENCH_SERVER_STDERR passes its stderr through). Resolves when it
  * prints its ready line; an exit after that is reported to `onExit` with the stderr tail.
  */
-export async function startBenchServer(dataDir: string, opts: { children?: ChildProcess[]; onExit?: (what: string) => void } = {}): Promise<{ child: ChildProcess; url: string; tls: https.AgentOptions }> {
+export async function startBenchServer(dataDir: string, opts: { children?: ChildProcess[]; onExit?: (what: string) => void; args?: string[] } = {}): Promise<{ child: ChildProcess; url: string; tls: https.AgentOptions }> {
   const nodeFlags = (process.env.SKIFF_BENCH_SERVER_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
-  const child = spawn(process.execPath, [...nodeFlags, BIN, 'server', '--data-dir', dataDir, '--https-listen-port', '0', '--disable-agent'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...nodeFlags, BIN, 'server', '--data-dir', dataDir, '--https-listen-port', '0', '--disable-agent', ...(opts.args ?? [])], { stdio: ['ignore', 'pipe', 'pipe'] });
   opts.children?.push(child);
   let stderr = '';
   child.stderr!.on('data', (d) => { stderr = (stderr + d).slice(-4000); if (process.env.SKIFF_BENCH_SERVER_STDERR) process.stderr.write(d); });

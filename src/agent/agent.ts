@@ -7,6 +7,7 @@
 import { mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { HttpClient } from '../client/http.ts';
+import { learnApiServers } from '../client/failover-learn.ts';
 import type { ApiClient } from '../client/types.ts';
 import { ClientEventRecorder } from '../controllers/events.ts';
 import { createLogger, type Logger } from '../util/log.ts';
@@ -27,7 +28,8 @@ import { startNodeNetworking, type NodeNetworkComponent } from './network/index.
 import { startKubeletServer, ensureAgentServingCert, type KubeletServer } from './server/index.ts';
 
 export interface AgentConfig {
-  server: string;
+  /** One API server or several (failover: src/client/failover.ts); more are learned from the cluster. */
+  server: string | string[];
   token: string;
   caPem: string;
   dataDir: string;
@@ -80,7 +82,9 @@ export async function runAgent(config: AgentConfig): Promise<RunningAgent> {
   const cri = containerd.client();
   const version = await cri.version();
 
-  const client: ApiClient & { close?: () => void } = new HttpClient({ server: config.server, ca: config.caPem, token: config.token, fieldManager: 'skiff-agent', userAgent: `skiff-agent/${config.nodeName}` });
+  const http = new HttpClient({ server: config.server, ca: config.caPem, token: config.token, fieldManager: 'skiff-agent', userAgent: `skiff-agent/${config.nodeName}`, log: log.child('failover') });
+  const client: ApiClient & { close?: () => void } = http;
+  const stopLearning = learnApiServers(http, { log: log.child('failover') });
   const cluster = await readClusterConfig(client);
   const machine = readMachine(agentDir);
   const nodeIP = pickNodeIP(config.nodeIP);
@@ -145,6 +149,7 @@ export async function runAgent(config: AgentConfig): Promise<RunningAgent> {
       informers.stop();
       probes.stop();
       await kubelet.close();
+      stopLearning();
       (client as { close?: () => void }).close?.();
       await containerd.stop();
       cri.close();

@@ -81,6 +81,11 @@ export const unsupportedMediaType = (contentType: string): ApiError =>
   new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml${contentType ? ` (got ${contentType})` : ''}`);
 export const internalError = (message: string): ApiError => new ApiError(500, 'InternalError', `Internal error occurred: ${message}`);
 
+/** The datastore cannot answer (etcd without quorum): 503, or 504 when a request timed out. Clients may retry. */
+export const datastoreUnavailable = (message: string, timeout: boolean): ApiError => timeout
+  ? new ApiError(504, 'Timeout', message, { retryAfterSeconds: 1 })
+  : new ApiError(503, 'ServiceUnavailable', message, { retryAfterSeconds: 1 });
+
 export function successStatus(details?: StatusDetails): Status {
   return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details, code: 200 };
 }

@@ -5,7 +5,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { openapiV3DocumentBytes, openapiV3Index } from '../api/openapi/index.ts';
-import { ApiError, internalError, methodNotAllowed, unauthorized } from './errors.ts';
+import { ApiError, datastoreUnavailable, internalError, methodNotAllowed, unauthorized } from './errors.ts';
+import { DatastoreUnavailableError } from '../store/etcd/errors.ts';
 import { negotiate } from './http/negotiate.ts';
 import { decodeBody, readBody } from './http/body.ts';
 import { send, sendError, sendRaw } from './http/respond.ts';
@@ -110,6 +111,8 @@ function fail(opts: ApiServerOptions, req: IncomingMessage, res: ServerResponse,
   let apiErr: ApiError;
   if (err instanceof ApiError) {
     apiErr = err;
+  } else if (err instanceof DatastoreUnavailableError) {
+    apiErr = datastoreUnavailable(err.message, err.timeout); // no stack: etcd lost quorum, not a bug
   } else {
     opts.log.error('request failed', { method: req.method, url: req.url, error: (err as Error)?.stack ?? String(err) });
     apiErr = internalError((err as Error)?.message ?? String(err));

@@ -8,15 +8,18 @@ import { agentDirOf, runAgent } from '../agent/agent.ts';
 import { killall } from '../agent/containerd/killall.ts';
 import { loadRegistries } from '../agent/containerd/registries-file.ts';
 import { resolveCa } from '../agent/sim/ca.ts';
+import { firstAnswer, splitServers } from '../client/failover.ts';
 import { createLogger, type Level } from '../util/log.ts';
 import { defaultDataDir } from './flags.ts';
 import { parsePort } from './flags.ts';
 
-const HELP = `usage: skiff agent --server URL --token TOKEN [flags]
+const HELP = `usage: skiff agent --server URL[,URL...] --token TOKEN [flags]
 
 Joins this machine to a cluster as a node that runs pods under containerd + runc.
 
-  --server URL              the API server (https://host:6443)
+  --server URL              the API server (https://host:6443); several servers of one cluster as a
+                            comma list or a repeated flag: the agent fails over between them and
+                            learns the others from the cluster (the kubernetes EndpointSlice)
   --token TOKEN             the join token (<server data-dir>/token); --token-file FILE reads it
   --ca-file FILE            the cluster CA (default: the CA the server presents, checked against the token's hash)
   --data-dir DIR            state: containerd, images, pod volumes and logs (default /var/lib/skiff)
@@ -35,15 +38,15 @@ export async function agentCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args, strict: true, allowPositionals: false,
     options: {
-      server: { type: 'string' }, token: { type: 'string' }, 'token-file': { type: 'string' }, 'ca-file': { type: 'string' },
+      server: { type: 'string', multiple: true }, token: { type: 'string' }, 'token-file': { type: 'string' }, 'ca-file': { type: 'string' },
       'data-dir': { type: 'string' }, 'node-name': { type: 'string' }, 'node-ip': { type: 'string' },
       'node-label': { type: 'string', multiple: true }, 'kubelet-port': { type: 'string' }, 'ingress-http-port': { type: 'string' }, 'private-registry': { type: 'string' },
       'log-level': { type: 'string' }, help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) { console.log(HELP); return 0; }
-  const server = values.server;
-  if (!server) throw new Error('--server is required (the API server URL, e.g. https://10.0.0.1:6443)');
+  const server = splitServers(values.server ?? []);
+  if (!server.length) throw new Error('--server is required (the API server URL, e.g. https://10.0.0.1:6443)');
   const token = (values.token ?? (values['token-file'] ? readFileSync(values['token-file'], 'utf8') : '')).trim();
   if (!token) throw new Error('--token (or --token-file) is required: the server writes it to <data-dir>/token');
   const level = (values['log-level'] ?? 'warn') as Level;
@@ -56,7 +59,7 @@ export async function agentCommand(args: string[]): Promise<number> {
   }
   const ingressHttpPort = parsePort('--ingress-http-port', values['ingress-http-port'] ?? '80');
   const dataDir = values['data-dir'] ?? defaultDataDir();
-  const caPem = await resolveCa({ server, token, caFile: values['ca-file'] });
+  const caPem = await firstAnswer(server, (s) => resolveCa({ server: s, token, caFile: values['ca-file'] }));
   const agent = await runAgent({
     server, token, caPem, dataDir, nodeName: values['node-name'] ?? os.hostname().toLowerCase(), nodeIP: values['node-ip'],
     kubeletPort: parsePort('--kubelet-port', values['kubelet-port'] ?? '10250'), labels,

@@ -16,7 +16,9 @@ const HELP = `usage: skiff server [flags]
   --datastore-cafile FILE     CA bundle to verify etcd's certificate (https endpoints)
   --datastore-certfile FILE   client certificate for etcd
   --datastore-keyfile FILE    client key for etcd
-  --token TOKEN               join token secret (default: generated, written to DIR/token)
+  --token TOKEN               join token secret (default: generated, written to DIR/token); a server joining
+                              a shared datastore needs the cluster's token (the first server's DIR/token)
+  --server URL                join the cluster this server serves (needs --datastore-endpoint and --token; see docs/ha.md)
   --node-name NAME            this node's name (default: the host name)
   --cluster-cidr CIDR         pod network (default 10.42.0.0/16)
   --service-cidr CIDR         service network (default 10.43.0.0/16)
@@ -49,6 +51,7 @@ export function parseServerFlags(args: string[]): ServerConfig | 'help' {
       'datastore-certfile': { type: 'string' },
       'datastore-keyfile': { type: 'string' },
       token: { type: 'string' },
+      server: { type: 'string' },
       'node-name': { type: 'string' },
       'cluster-cidr': { type: 'string' },
       'service-cidr': { type: 'string' },
@@ -86,6 +89,7 @@ export function parseServerFlags(args: string[]): ServerConfig | 'help' {
     datastoreEndpoint: values['datastore-endpoint'],
     datastoreTls: { caFile: values['datastore-cafile'], certFile: values['datastore-certfile'], keyFile: values['datastore-keyfile'] },
     token: values.token,
+    joinServer: values.server,
     nodeName: values['node-name'] ?? os.hostname(),
     clusterCidr: values['cluster-cidr'] ?? '10.42.0.0/16',
     serviceCidr,

@@ -4,13 +4,16 @@ import { parseArgs } from 'node:util';
 import { resolveCa } from '../agent/sim/ca.ts';
 import { defaultNamePrefix, Simulator } from '../agent/sim/simulator.ts';
 import { HttpClient } from '../client/http.ts';
+import { firstAnswer, splitServers } from '../client/failover.ts';
+import { learnApiServers } from '../client/failover-learn.ts';
 import { createLogger, type Level } from '../util/log.ts';
 
 const HELP = `usage: skiff sim --server URL --token TOKEN --nodes N [flags]
 
 Joins N simulated nodes (a real agent with a simulated runtime) to a cluster.
 
-  --server URL            the API server (https://host:6443)
+  --server URL            the API server (https://host:6443); several as a comma list or a
+                          repeated flag (failover, and more learned from the cluster)
   --token TOKEN           the join token (<server data-dir>/token); --token-file FILE reads it
   --ca-file FILE          the cluster CA; default <data-dir>/tls/ca.crt when --data-dir is given,
                           else the CA the server presents, checked against the K10 token's hash
@@ -31,7 +34,7 @@ export async function simCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args, strict: true, allowPositionals: false,
     options: {
-      server: { type: 'string' }, token: { type: 'string' }, 'token-file': { type: 'string' },
+      server: { type: 'string', multiple: true }, token: { type: 'string' }, 'token-file': { type: 'string' },
       'ca-file': { type: 'string' }, 'data-dir': { type: 'string' },
       nodes: { type: 'string' }, 'name-prefix': { type: 'string' },
       cpu: { type: 'string' }, memory: { type: 'string' }, pods: { type: 'string' },
@@ -40,8 +43,8 @@ export async function simCommand(args: string[]): Promise<number> {
     },
   });
   if (values.help) { console.log(HELP); return 0; }
-  const server = values.server;
-  if (!server) throw new Error('--server is required');
+  const server = splitServers(values.server ?? []);
+  if (!server.length) throw new Error('--server is required');
   const token = (values.token ?? (values['token-file'] ? readFileSync(values['token-file'], 'utf8')
     : values['data-dir'] ? readFileSync(`${values['data-dir']}/token`, 'utf8') : '')).trim();
   if (!token) throw new Error('--token (or --token-file) is required');
@@ -58,10 +61,13 @@ export async function simCommand(args: string[]): Promise<number> {
     return n * 1000;
   };
 
-  const ca = await resolveCa({ server, token, caFile: values['ca-file'], dataDir: values['data-dir'] });
-  const client = new HttpClient({ server, ca, token, fieldManager: 'skiff-sim', userAgent: 'skiff-sim' });
+  const ca = await firstAnswer(server, (s) => resolveCa({ server: s, token, caFile: values['ca-file'], dataDir: values['data-dir'] }));
+  const log = createLogger({ level, component: 'sim' });
+  // 64 sockets: heartbeats (32 in flight) and pod writes (32) of many nodes share this client.
+  const client = new HttpClient({ server, ca, token, fieldManager: 'skiff-sim', userAgent: 'skiff-sim', log: log.child('failover'), maxSockets: 64 });
+  const stopLearning = learnApiServers(client, { log: log.child('failover') });
   const sim = new Simulator({
-    client, nodes, namePrefix: prefix, log: createLogger({ level, component: 'sim' }),
+    client, nodes, namePrefix: prefix, log,
     resources: { cpu: values.cpu ?? '8', memory: values.memory ?? '32Gi', pods },
     leaseIntervalMs: seconds('lease-interval', values['lease-interval'], 10),
     statusIntervalMs: seconds('status-interval', values['status-interval'], 60),
@@ -80,6 +86,7 @@ export async function simCommand(args: string[]): Promise<number> {
     await stopped;
   }
   sim.stop();
+  stopLearning();
   client.close();
   // Requests cut short by close() settle at once; do not let a straggler keep us alive.
   setTimeout(() => process.exit(0), 2_000).unref();

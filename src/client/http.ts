@@ -6,7 +6,9 @@ import type { IncomingMessage } from 'node:http';
 import type { KObject } from '../api/object.ts';
 import { lookupResource } from '../api/scheme.ts';
 import type { Status } from '../apiserver/errors.ts';
+import type { Logger } from '../util/log.ts';
 import { SKIFF_VERSION } from '../version.ts';
+import { classifyFailure, isIdempotent, markNotSent, probeReadyz, ServerPool } from './failover.ts';
 import { loadKubeconfig } from './kubeconfig.ts';
 import { LineSplitter } from './ndjson.ts';
 import { ClientError } from './types.ts';
@@ -16,8 +18,12 @@ import type {
 } from './types.ts';
 
 export interface HttpClientOptions {
-  /** One URL, or several servers of one cluster (only the first is used for now). */
+  /** One URL, or several servers of one cluster (comma lists too): failover.ts. */
   server: string | string[];
+  /** How often servers marked down are probed on /readyz. Default 5 s. */
+  healthCheckIntervalMs?: number;
+  /** Where failover (server down, switched, back) is logged. */
+  log?: Logger;
   /** PEM of the CA that signed the server's certificate; the system CAs when absent. */
   ca?: string | Buffer;
   /** Bearer token (the join token from `<data-dir>/token`). */
@@ -51,16 +57,16 @@ const PATCH_CONTENT_TYPES: Record<PatchType, string> = {
 };
 
 export class HttpClient implements ApiClient {
-  readonly servers: string[];
   readonly fieldManager: string;
+  readonly #pool: ServerPool;
+  /** Open watch streams by server, cut when it is marked down (a partitioned server never closes them). */
+  readonly #streams = new Map<string, Set<(err: Error) => void>>();
   readonly #agent: https.Agent;
   readonly #watchAgent: https.Agent;
   readonly #headers: Record<string, string>;
   readonly #timeoutMs: number;
 
   constructor(opts: HttpClientOptions) {
-    this.servers = (Array.isArray(opts.server) ? opts.server : [opts.server]).map((s) => s.replace(/\/+$/, ''));
-    if (!this.servers.length || !this.servers[0]) throw new Error('HttpClient needs a server URL');
     this.fieldManager = opts.fieldManager ?? 'skiff';
     this.#timeoutMs = opts.requestTimeoutMs ?? 30_000;
     const tls = { ca: opts.ca, cert: opts.cert, key: opts.key, rejectUnauthorized: !opts.insecureSkipTLSVerify };
@@ -72,16 +78,35 @@ export class HttpClient implements ApiClient {
       'User-Agent': opts.userAgent ?? `skiff/${SKIFF_VERSION}`,
       ...(opts.token ? { Authorization: `Bearer ${opts.token.trim()}` } : {}),
     };
+    if (!(Array.isArray(opts.server) ? opts.server : [opts.server]).some((s) => s?.trim())) throw new Error('HttpClient needs a server URL');
+    this.#pool = new ServerPool({
+      servers: Array.isArray(opts.server) ? opts.server : [opts.server],
+      probe: (server) => probeReadyz(server, this.#agent, this.#headers),
+      healthCheckIntervalMs: opts.healthCheckIntervalMs,
+      log: opts.log,
+      onDown: (server) => { for (const cut of [...this.#streams.get(server) ?? []]) cut(new Error(`watch closed: ${server} was marked down`)); },
+    });
   }
 
   /** A client for the current context of a kubeconfig file. */
   static fromKubeconfig(file: string, opts: Omit<HttpClientOptions, 'server' | 'ca' | 'cert' | 'key' | 'token'> = {}): HttpClient {
-    return new HttpClient({ ...opts, ...loadKubeconfig(file) });
+    const kc = loadKubeconfig(file);
+    return new HttpClient({ ...opts, ...kc, server: kc.servers });
   }
 
-  /** The server in use (failover between several comes later). */
+  /** The server requests go to now. */
   get server(): string {
-    return this.servers[0]!;
+    return this.#pool.current;
+  }
+
+  /** Every server this client may use (configured, then learned). */
+  get servers(): string[] {
+    return this.#pool.servers;
+  }
+
+  /** The failover state: which servers are down, learned servers (failover-learn.ts). */
+  get failover(): ServerPool {
+    return this.#pool;
   }
 
   resource(group: string, version: string, resource: string): HttpResource {
@@ -95,7 +120,8 @@ export class HttpClient implements ApiClient {
   async request<T = unknown>(method: string, path: string, opts: RequestOptions = {}): Promise<{ status: number; body: T }> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.#requestOnce<T>(method, path, opts);
+        return await this.#pool.run((server) => this.#requestOnce<T>(server, method, path, opts),
+          { idempotent: isIdempotent(method, opts.body === undefined ? undefined : opts.contentType ?? 'application/json'), path });
       } catch (err) {
         const retryAfter = (err as { retryAfterSeconds?: number }).retryAfterSeconds;
         if ((err as ClientError).code !== 429 || attempt >= 10) throw err;
@@ -104,8 +130,8 @@ export class HttpClient implements ApiClient {
     }
   }
 
-  #requestOnce<T>(method: string, path: string, opts: RequestOptions): Promise<{ status: number; body: T }> {
-    const url = this.server + path + queryString(opts.query);
+  #requestOnce<T>(server: string, method: string, path: string, opts: RequestOptions): Promise<{ status: number; body: T }> {
+    const url = server + path + queryString(opts.query);
     const payload = opts.body === undefined ? undefined : typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
     return new Promise((resolve, reject) => {
       const req = https.request(url, {
@@ -128,8 +154,11 @@ export class HttpClient implements ApiClient {
           }
         }, reject);
       });
-      req.setTimeout(this.#timeoutMs, () => req.destroy(new Error(`${method} ${path}: no answer in ${this.#timeoutMs} ms`)));
-      req.on('error', reject);
+      req.setTimeout(this.#timeoutMs, () => req.destroy(Object.assign(new Error(`${method} ${path}: no answer from ${server} in ${this.#timeoutMs} ms`), { timedOut: true })));
+      // Failover resends any request that failed before it had a connection (see failover.ts).
+      let connected = false;
+      req.on('socket', (s) => { if (req.reusedSocket) connected = true; else s.once('secureConnect', () => { connected = true; }); });
+      req.on('error', (err) => reject(connected ? err : markNotSent(err)));
       req.end(payload);
     });
   }
@@ -139,7 +168,11 @@ export class HttpClient implements ApiClient {
    * line by line as chunks arrive (a chunk may end mid-line).
    */
   watchStream(path: string, query: RequestOptions['query'], onEvent: (ev: WatchEvent) => void, onEnd: (err?: Error) => void): Promise<WatchHandle> {
-    const url = this.server + path + queryString({ ...query, watch: true });
+    return this.#pool.run((server) => this.#watchOn(server, path, query, onEvent, onEnd), { idempotent: true });
+  }
+
+  #watchOn(server: string, path: string, query: RequestOptions['query'], onEvent: (ev: WatchEvent) => void, onEnd: (err?: Error) => void): Promise<WatchHandle> {
+    const url = server + path + queryString({ ...query, watch: true });
     return new Promise((resolve, reject) => {
       let opened = false;
       let done = false;
@@ -147,7 +180,10 @@ export class HttpClient implements ApiClient {
       const finish = (err?: Error): void => {
         if (done) return;
         done = true;
+        this.#streams.get(server)?.delete(finish);
         req.destroy();
+        // A stream the server broke: the next watch (the reflector resumes) goes elsewhere.
+        if (err && classifyFailure(err).serverFault) this.#pool.reportFailure(server, err);
         onEnd(err);
       };
       req.on('response', (res) => {
@@ -156,6 +192,8 @@ export class HttpClient implements ApiClient {
           return;
         }
         opened = true;
+        if (!this.#streams.has(server)) this.#streams.set(server, new Set());
+        this.#streams.get(server)!.add(finish);
         res.setEncoding('utf8'); // a StringDecoder: multi-byte characters split across chunks stay whole
         const lines = new LineSplitter((line) => {
           if (done) return;
@@ -176,7 +214,7 @@ export class HttpClient implements ApiClient {
         res.on('end', () => { lines.end(); finish(); });
         res.on('error', (err) => finish(err));
         res.on('close', () => finish(res.complete ? undefined : new Error('watch stream closed by the server')));
-        resolve({ close: () => { done = true; req.destroy(); } });
+        resolve({ close: () => { done = true; this.#streams.get(server)?.delete(finish); req.destroy(); } });
       });
       req.on('error', (err) => (opened ? finish(err) : reject(err)));
       req.end();
@@ -185,6 +223,7 @@ export class HttpClient implements ApiClient {
 
   /** Closes idle sockets and open streams; the client is unusable afterwards. */
   close(): void {
+    this.#pool.close();
     this.#agent.destroy();
     this.#watchAgent.destroy();
   }

@@ -51,3 +51,31 @@ contexts:
 test('a kubeconfig without a server is an error', () => {
   assert.throws(() => parseKubeconfig('clusters: []', '/'), /no cluster/);
 });
+
+test('several servers of one cluster: the skiff.io/servers extension (kubectl ignores it), or a comma list', () => {
+  const withExtension = parseKubeconfig(`
+clusters:
+  - name: ha
+    cluster:
+      server: https://a:6443/
+      extensions:
+        - name: other.example/thing
+          extension: { servers: [https://nope:1] }
+        - name: skiff.io/servers
+          extension: { servers: [https://b:6443, https://a:6443, https://c:6443] }
+users: [{ name: u, user: { token: t } }]
+contexts: [{ name: c, context: { cluster: ha, user: u } }]
+current-context: c
+`, '/');
+  assert.equal(withExtension.server, 'https://a:6443');
+  assert.deepEqual(withExtension.servers, ['https://a:6443', 'https://b:6443', 'https://c:6443']);
+  const comma = parseKubeconfig(`
+clusters: [{ name: ha, cluster: { server: "https://a:6443,https://b:6443" } }]
+users: [{ name: u, user: { token: t } }]
+contexts: [{ name: c, context: { cluster: ha, user: u } }]
+`, '/');
+  assert.equal(comma.server, 'https://a:6443');
+  assert.deepEqual(comma.servers, ['https://a:6443', 'https://b:6443']);
+  const one = parseKubeconfig(`clusters: [{ name: x, cluster: { server: "https://a:6443" } }]`, '/');
+  assert.deepEqual(one.servers, ['https://a:6443']);
+});

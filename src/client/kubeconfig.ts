@@ -1,11 +1,21 @@
 // Reads a kubeconfig's current context into HttpClient options: the server, the CA and
 // the user's credentials (client certificate or bearer token), inline or from files.
+// Several servers of one cluster (our client fails over between them): the cluster's
+// `server` plus those of a `skiff.io/servers` cluster extension, which kubectl carries
+// and ignores; a comma list in `server` works for our client but not for kubectl.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
+import { splitServers } from './failover.ts';
+
+/** The cluster extension listing more servers of the same cluster. */
+export const SERVERS_EXTENSION = 'skiff.io/servers';
 
 export interface KubeconfigCredentials {
+  /** The first server. */
   server: string;
+  /** Every server of the cluster, the first one first (one entry for most kubeconfigs). */
+  servers: string[];
   ca?: Buffer;
   cert?: Buffer;
   key?: Buffer;
@@ -41,14 +51,24 @@ export function parseKubeconfig(text: string, baseDir: string, contextName?: str
   const tokenFile = user.tokenFile;
   const token = typeof user.token === 'string' ? user.token
     : typeof tokenFile === 'string' ? readFileSync(path.resolve(baseDir, tokenFile), 'utf8').trim() : undefined;
+  const servers = splitServers([cluster.server, ...extensionServers(cluster.extensions)]);
   return {
-    server: cluster.server,
+    server: servers[0] ?? cluster.server,
+    servers,
     ca: bytes('certificate-authority-data', 'certificate-authority'),
     cert: bytes('client-certificate-data', 'client-certificate'),
     key: bytes('client-key-data', 'client-key'),
     token,
     insecureSkipTLSVerify: cluster['insecure-skip-tls-verify'] === true || undefined,
   };
+}
+
+/** `extensions: [{ name: skiff.io/servers, extension: { servers: [url, …] } }]` */
+function extensionServers(extensions: unknown): string[] {
+  if (!Array.isArray(extensions)) return [];
+  const ext = extensions.find((e) => (e as { name?: unknown })?.name === SERVERS_EXTENSION) as { extension?: { servers?: unknown } } | undefined;
+  const list = ext?.extension?.servers;
+  return Array.isArray(list) ? list.filter((s): s is string => typeof s === 'string') : [];
 }
 
 function pick(list: Named<Fields>[] | undefined, name: unknown, field: 'cluster' | 'user'): Fields | undefined {

@@ -30,6 +30,11 @@ import { kubernetesServiceIP } from '../apiserver/registry/service-ips.ts';
 import { pickNodeIP } from '../agent/node/machine.ts';
 import { ensureClusterNetwork } from './cluster-network.ts';
 import { ensureIngressClass } from './ingress-class.ts';
+import { shareClusterBootstrap } from './cluster-bootstrap.ts';
+import { ApiServerEndpoints } from './apiserver-endpoints.ts';
+import { serverIdentity } from './identity.ts';
+import { retryConflicts } from './startup.ts';
+import { driverFor } from '../store/index.ts';
 import { ControllerManager } from '../controllers/manager.ts';
 import { builtInControllers } from '../controllers/index.ts';
 import { createLogger, type Level } from '../util/log.ts';
@@ -46,6 +51,8 @@ export interface ServerConfig {
   /** The address the `kubernetes` Service sends pods to (default: the node IP when bound to every address). */
   advertiseAddress?: string;
   datastoreEndpoint?: string;
+  /** --server: the server this one joins (k3s's flag); the cluster's secrets come from the shared datastore. */
+  joinServer?: string;
   /** --datastore-cafile/-certfile/-keyfile for etcd. */
   datastoreTls?: DatastoreTls;
   token?: string;
@@ -93,11 +100,29 @@ export async function runServer(config: ServerConfig): Promise<RunningServer> {
     if (!config.auditPolicyFile || !config.auditLogPath) throw new Error('--audit-policy-file and --audit-log-path go together');
     audit = new AuditLog(AuditPolicy.parse(readFileSync(config.auditPolicyFile, 'utf8'), config.auditPolicyFile), config.auditLogPath);
   }
+  if (config.joinServer && driverFor(config.datastoreEndpoint) === 'sqlite') {
+    throw new Error('--server: servers join each other through a shared datastore; the embedded SQLite one belongs to a single server. Start every server with the same --datastore-endpoint (etcd) and --token');
+  }
   const rawStore: Store = await openStore({ dataDir: config.dataDir, endpoint: config.datastoreEndpoint, tls: config.datastoreTls });
+  // On a shared datastore (etcd) the cluster CA, signing key and encryption keys live there,
+  // sealed with the token: the first server stores them, later ones take them (cluster-bootstrap.ts).
+  let shared: Awaited<ReturnType<typeof shareClusterBootstrap>> | undefined;
+  if (driverFor(config.datastoreEndpoint) !== 'sqlite') {
+    try {
+      shared = await shareClusterBootstrap(rawStore, {
+        dataDir: config.dataDir, token: config.token, joinServer: config.joinServer, secretsEncryption: !!config.secretsEncryption,
+        clusterCidr: config.clusterCidr, serviceCidr: config.serviceCidr, clusterDns: config.clusterDns, log,
+      });
+    } catch (err) {
+      await rawStore.close();
+      throw err;
+    }
+  }
+  const token = shared?.secret ?? config.token;
   // History is compacted in the background so the database does not grow without bound.
   const compactor = (rawStore as Partial<SqliteStore>).startCompactor?.();
   let store = rawStore;
-  if (config.secretsEncryption) {
+  if (config.secretsEncryption || shared?.secretsEncryption) {
     try {
       store = new EncryptingStore(rawStore, new Transformer(ensureConfig(config.dataDir)), ENCRYPTED_PREFIXES);
     } catch (err) {
@@ -117,7 +142,7 @@ export async function runServer(config: ServerConfig): Promise<RunningServer> {
   const urlFor = (port: number) => `https://${localHost.includes(':') ? `[${localHost}]` : localHost}:${port}`;
   // In-cluster clients connect to the Service IP itself (KUBERNETES_SERVICE_HOST).
   const extraSans = [...config.tlsSans, kubernetesServiceIP(registry.serviceRange), advertiseHost];
-  let creds = await ensureClusterCredentials({ dataDir: config.dataDir, serverUrl: urlFor(config.httpsListenPort), extraSans, token: config.token });
+  let creds = await ensureClusterCredentials({ dataDir: config.dataDir, serverUrl: urlFor(config.httpsListenPort), extraSans, token });
   const tokens = new Map([
     ...(config.tokenAuthFile ? readTokenFile(config.tokenAuthFile) : []),
     [creds.joinToken, { name: 'system:skiff:join', groups: ['system:bootstrappers', 'system:authenticated'] }],
@@ -158,16 +183,21 @@ export async function runServer(config: ServerConfig): Promise<RunningServer> {
     throw err;
   }
   if (config.httpsListenPort === 0) {
-    creds = await ensureClusterCredentials({ dataDir: config.dataDir, serverUrl: urlFor(api.port), extraSans, token: config.token });
+    creds = await ensureClusterCredentials({ dataDir: config.dataDir, serverUrl: urlFor(api.port), extraSans, token });
   }
 
-  await ensureDefaultNamespaces(client);
-  await ensureBootstrapPolicy(client);
-  await ensureKubernetesService(client, { range: registry.serviceRange, host: advertiseHost, port: api.port });
-  await ensureClusterNetwork(client, { clusterCidr: config.clusterCidr, serviceCidr: config.serviceCidr, clusterDns: config.clusterDns, clusterDomain: 'cluster.local' });
-  await ensureIngressClass(client);
+  // Idempotent, and retried when another server starting at once wins a race (startup.ts).
+  await retryConflicts('default namespaces', () => ensureDefaultNamespaces(client));
+  await retryConflicts('bootstrap RBAC policy', () => ensureBootstrapPolicy(client));
+  await retryConflicts('kubernetes Service', () => ensureKubernetesService(client, { range: registry.serviceRange, host: advertiseHost, port: api.port }));
+  await retryConflicts('cluster network', () => ensureClusterNetwork(client, { clusterCidr: config.clusterCidr, serviceCidr: config.serviceCidr, clusterDns: config.clusterDns, clusterDomain: 'cluster.local' }));
+  await retryConflicts('IngressClass', () => ensureIngressClass(client));
+  const identity = await serverIdentity(config.dataDir, config.nodeName);
+  // The kubernetes Service's endpoints: every live server (each renews its own Lease).
+  const apiEndpoints = new ApiServerEndpoints({ client, identity, host: advertiseHost, port: api.port, log: log.child('apiserver-endpoints') });
+  await apiEndpoints.start();
   const controllers = new ControllerManager({
-    registry, log: log.child('controllers'), identity: config.nodeName, // stable: a restart takes its own lease back at once
+    registry, log: log.child('controllers'), identity, // unique per server, stable: a restart takes its own lease back at once
     config: { clusterCidr: config.clusterCidr, nodeCidrMaskSize: 24, serviceCidr: config.serviceCidr },
     controllers: () => builtInControllers(registry, log, { nodeMonitorGracePeriodMs: config.nodeMonitorGracePeriodMs, metrics, caCertPem: creds.caCertPem }),
   });
@@ -190,6 +220,7 @@ export async function runServer(config: ServerConfig): Promise<RunningServer> {
       ready = false;
       if (agent) await agent.then((a) => a.stop(), () => {});
       controllers.stop();
+      await apiEndpoints.stop();
       metrics.stop();
       compactor?.stop();
       await api.close();

@@ -84,6 +84,30 @@ async function ensurePrivateFile(path: string, content: string, current: string 
 }
 
 /**
+ * The data dir's CA (`tls/ca.crt`, `tls/ca.key`): the stored one while it is usable, else a
+ * new one. A server seeding a shared datastore calls this before the rest of its credentials.
+ */
+export async function ensureCertificateAuthority(dataDir: string, now = new Date()): Promise<CertificateAndKey> {
+  const tlsDir = join(dataDir, 'tls');
+  await mkdir(tlsDir, { recursive: true, mode: 0o700 });
+  const stored = await readPair(tlsDir, 'ca');
+  const reused = reusableCa(stored, now);
+  if (reused) return reused;
+  const ca = await createCertificateAuthority(now);
+  await savePair(stored, ca);
+  return ca;
+}
+
+/** Puts a CA taken from the cluster's bootstrap data into the data dir (when it differs). */
+export async function installCertificateAuthority(dataDir: string, ca: CertificateAndKey): Promise<void> {
+  const tlsDir = join(dataDir, 'tls');
+  await mkdir(tlsDir, { recursive: true, mode: 0o700 });
+  const stored = await readPair(tlsDir, 'ca');
+  if (stored.certPem === ca.certPem && stored.keyPem === ca.keyPem) return;
+  await savePair(stored, ca);
+}
+
+/**
  * Makes sure the data dir holds a CA, a serving certificate that covers every name this
  * machine answers to, an admin client certificate, a join token and an admin kubeconfig.
  * Creates what is missing, renews what is stale, and reuses the rest.

@@ -42,3 +42,37 @@ test('one of two candidates leads; the other takes over once the lease expires',
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a leader that cannot renew steps down after the renew deadline, before its Lease expires', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'skiff-lease-'));
+  const store = await SqliteStore.open({ dataDir: dir });
+  const registry = new Registry(store);
+  let elector: LeaderElector | undefined;
+  try {
+    await registry.create(lookupResource('', 'v1', 'namespaces')!, undefined, { metadata: { name: 'kube-system' } });
+    let clock = Date.parse('2026-01-01T00:00:00Z');
+    const log: string[] = [];
+    elector = new LeaderElector(registry, silentLogger, {
+      name: 'ctrl', identity: 'a', leaseDurationSeconds: 10, retryPeriodMs: 20, now: () => new Date(clock),
+      onStartedLeading: () => log.push('leads'), onStoppedLeading: () => log.push('stops'),
+    });
+    elector.start();
+    const until = async (what: () => boolean) => { for (let i = 0; i < 500 && !what(); i++) await new Promise((r) => setTimeout(r, 10)); };
+    await until(() => elector!.leading);
+    assert.equal(elector.leading, true);
+    // The datastore stops answering: every attempt hangs from now on.
+    (registry as { tryGet: unknown }).tryGet = () => new Promise(() => {});
+    clock += 5_000;
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(elector.leading, true, '5 s without renewal: within the deadline');
+    clock += 2_000;
+    await until(() => !elector!.leading);
+    assert.equal(elector.leading, false, '7 s without renewal (deadline 6.67 s of a 10 s Lease): stepped down');
+    assert.deepEqual(log, ['leads', 'stops']);
+  } finally {
+    elector?.stop();
+    registry.watchCache.stop();
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -15,6 +15,8 @@ export interface ElectorOptions {
   identity: string;
   leaseDurationSeconds?: number;
   retryPeriodMs?: number;
+  /** A leader that could not renew for this long steps down before its Lease can expire (default 2/3 of the Lease). */
+  renewDeadlineMs?: number;
   now?: () => Date;
   onStartedLeading(): void;
   onStoppedLeading(): void;
@@ -31,11 +33,15 @@ export class LeaderElector {
   #leading = false;
   #timer?: NodeJS.Timeout;
   #stopped = false;
+  #lastRenew = 0;
+  #watchdog?: NodeJS.Timeout;
 
   constructor(registry: Registry, log: Logger, opts: ElectorOptions) {
     this.#registry = registry;
     this.#log = log;
-    this.#o = { namespace: 'kube-system', leaseDurationSeconds: 15, retryPeriodMs: 2000, now: () => new Date(), ...opts };
+    // 10 s Lease, 2 s retries: another server takes over 8-12 s after a leader dies.
+    const leaseDurationSeconds = opts.leaseDurationSeconds ?? 10;
+    this.#o = { namespace: 'kube-system', leaseDurationSeconds, retryPeriodMs: 2000, renewDeadlineMs: leaseDurationSeconds * 667, now: () => new Date(), ...opts };
   }
 
   get leading(): boolean { return this.#leading; }
@@ -43,15 +49,29 @@ export class LeaderElector {
   start(): void {
     const tick = async () => {
       if (this.#stopped) return;
-      await this.tryOnce().catch((err) => this.#log.warn('leader election attempt failed', { lease: this.#o.name, error: String(err) }));
+      await this.tryOnce().catch((err) => {
+        this.#log.warn('leader election attempt failed', { lease: this.#o.name, error: String(err) });
+        this.#checkRenewDeadline();
+      });
       if (!this.#stopped) this.#timer = setTimeout(tick, this.#o.retryPeriodMs).unref();
     };
     void tick();
+    // An attempt that hangs (datastore unreachable) must not keep a stale leader either.
+    this.#watchdog = setInterval(() => this.#checkRenewDeadline(), this.#o.retryPeriodMs).unref();
+  }
+
+  /** Cut off from the datastore: stop before the Lease expires and another server leads. */
+  #checkRenewDeadline(): void {
+    if (!this.#leading || this.#o.now().getTime() - this.#lastRenew <= this.#o.renewDeadlineMs) return;
+    this.#leading = false;
+    this.#log.warn('lost leadership: could not renew in time', { lease: this.#o.name, identity: this.#o.identity });
+    this.#o.onStoppedLeading();
   }
 
   stop(): void {
     this.#stopped = true;
     clearTimeout(this.#timer);
+    clearInterval(this.#watchdog);
     if (this.#leading) { this.#leading = false; this.#o.onStoppedLeading(); }
   }
 
@@ -90,6 +110,7 @@ export class LeaderElector {
       else throw err;
     }
     if (this.#stopped) return false; // stop() came while this attempt was in flight
+    if (ok) this.#lastRenew = now.getTime();
     if (ok && !this.#leading) { this.#leading = true; this.#log.info('became leader', { lease: name, identity }); this.#o.onStartedLeading(); }
     if (!ok && this.#leading) { this.#leading = false; this.#log.warn('lost leadership', { lease: name, identity }); this.#o.onStoppedLeading(); }
     return ok;

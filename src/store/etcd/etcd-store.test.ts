@@ -49,6 +49,30 @@ test('watches resume from the last seen revision after etcd restarts', { skip, t
   assert.deepEqual(revs, [...revs].sort((x, y) => x - y));
 });
 
+test('a watch that starts a little behind replays recent events and then reports progress from writes elsewhere', { skip, timeout: 60_000 }, async (t) => {
+  const etcd = await startEtcd();
+  t.after(() => etcd.stop());
+  const store = await EtcdStore.open({ endpoint: etcd.endpoint });
+  t.after(() => store.close());
+  // A list answered at `from`, then writes landed before the watch call (as under load).
+  const from = (await store.create('/pods/a', '1')).modRevision;
+  const b = await store.create('/pods/b', '2');
+  const other = await store.create('/configmaps/x', '3');
+  const seen: WatchEvent[] = [];
+  const progress: number[] = [];
+  await until(() => store.watcherCount === 0, 'nothing else watching');
+  await new Promise((r) => setTimeout(r, 200)); // let the keyspace watch pass those writes
+  store.watch('/pods/', from, { onEvent: (e) => { seen.push(e); }, onProgress: (rev) => { progress.push(rev); } });
+  await until(() => seen.length === 1, 'the missed pod event');
+  assert.deepEqual(seen.map((e) => [e.kv.key, e.kv.modRevision]), [['/pods/b', b.modRevision]]);
+  // Writes to another prefix only: the pod watcher learns it is up to date with them
+  // (a consistent read of pods must not wait for the next pod write).
+  const later = await store.create('/configmaps/y', '4');
+  await until(() => progress.some((r) => r >= later.modRevision), 'progress past a write to another prefix', 5_000);
+  assert.ok(other.modRevision < later.modRevision);
+  assert.equal(seen.length, 1);
+});
+
 class ManualTimers implements CompactorTimers {
   fns = new Map<number, () => void>();
   #n = 0;

@@ -4,9 +4,12 @@
 // value when the compare fails, so conflicts carry it as the SQLite store's do.
 // Watches: one etcd watch over the whole keyspace feeds every watcher that starts at or
 // after the revision it has reached (events and progress come in one ordered stream, so
-// progress can never overtake an event); a watcher that starts further back gets its own
-// etcd watch, which etcd replays from history. The client resumes broken watch streams
+// progress can never overtake an event); one that starts a little behind replays the
+// recent events kept in memory and joins it; one further back gets its own etcd watch,
+// which etcd replays from history. The client resumes broken watch streams
 // from the last revision it saw.
+// Every call is bounded (requestTimeoutMs): when etcd has no quorum, a call fails with
+// DatastoreUnavailableError (503/504 at the API) instead of hanging or surfacing a gRPC error.
 import { readFileSync } from 'node:fs';
 import { Etcd3 } from 'etcd3';
 import type { IOptions, Watcher as EtcdWatcher } from 'etcd3';
@@ -17,6 +20,7 @@ import { Compactor } from '../sqlite/compactor.ts';
 import type { CompactorOptions } from '../sqlite/compactor.ts';
 import { FutureRevisionError, StoreClosedError } from '../sqlite/errors.ts';
 import { prefixEnd } from '../sqlite/key-range.ts';
+import { DatastoreUnavailableError, unavailableCause } from './errors.ts';
 
 export interface EtcdStoreOptions {
   /** `http(s)://h1:2379,h2:2379` (comma-separated, as k3s's --datastore-endpoint). */
@@ -24,7 +28,17 @@ export interface EtcdStoreOptions {
   caFile?: string;
   certFile?: string;
   keyFile?: string;
+  /**
+   * How long one store call may take, retries over members included, before it fails
+   * with DatastoreUnavailableError (default 10 s: etcd gives up on a proposal without a
+   * leader after 5 s + two election timeouts, 7 s with its defaults).
+   */
+  requestTimeoutMs?: number;
 }
+
+const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
+/** How many recent keyspace events a watcher that starts a little behind can replay. */
+const RECENT_EVENTS = 2000;
 
 /** The key Kubernetes' API servers use to agree on who compacts (see startCompactor). */
 export const COMPACT_KEY = 'compact_rev_key';
@@ -54,7 +68,16 @@ export function clientOptions(opts: EtcdStoreOptions): IOptions {
   const hosts = opts.endpoint.split(',').map((h) => h.trim()).filter(Boolean);
   // A full list answers in one message: lift gRPC's 4 MB receive cap, as the API server's
   // etcd client does (etcd itself caps requests at --max-request-bytes, 1.5 MB).
-  const o: IOptions = { hosts, dialTimeout: 5000, grpcOptions: { 'grpc.max_receive_message_length': -1 } };
+  const timeout = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const o: IOptions = {
+    hosts, dialTimeout: 5000, grpcOptions: { 'grpc.max_receive_message_length': -1 },
+    // Each attempt of a unary call has a deadline (etcd3 retries on another member after a
+    // recoverable failure); streams (watches) have none.
+    defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + timeout }),
+    // A watch stream whose member went away reconnects to another within a second or two,
+    // not etcd3's default of up to 30 s.
+    faultHandling: { watchBackoff: cappedBackoff(100, 2000) },
+  };
   if (opts.caFile || opts.certFile || opts.keyFile) {
     if (!opts.caFile) throw new Error('--datastore-cafile is required with a client certificate');
     o.credentials = {
@@ -66,6 +89,13 @@ export function clientOptions(opts: EtcdStoreOptions): IOptions {
   return o;
 }
 
+/** Exponential backoff from `first` ms doubling up to `max` ms (cockatiel's IBackoff shape). */
+function cappedBackoff(first: number, max: number): NonNullable<NonNullable<IOptions['faultHandling']>['watchBackoff']> {
+  interface Backoff { duration: number; next(): Backoff }
+  const at = (duration: number): Backoff => ({ duration, next: () => at(Math.min(max, duration * 2)) });
+  return at(first);
+}
+
 interface Sub { prefix: string; from: number; handlers: WatchHandlers; closed: boolean; close(): void }
 
 export class EtcdStore implements Store {
@@ -75,6 +105,16 @@ export class EtcdStore implements Store {
   #hubWatch?: EtcdWatcher;
   #hubRevision = 0;
   readonly #hubSubs = new Set<Sub>();
+  /**
+   * The keyspace watch's recent events: a watcher that starts a little behind it (a list
+   * answered, then writes landed before the watch call, as under steady load) replays
+   * these and joins it, instead of getting its own etcd watch, whose progress would only
+   * come from etcd's progress notifications (every 10 minutes): a consistent read waiting
+   * on such a watcher would wait until the next write to its prefix.
+   */
+  readonly #recent: WatchEvent[] = [];
+  /** #recent holds every event after this revision, up to #hubRevision. */
+  #recentFrom = 0;
   readonly #ownWatches = new Set<Sub>();
   #compactor?: Compactor;
   /** The newest compact revision this store has seen (etcd may be further on). */
@@ -83,23 +123,46 @@ export class EtcdStore implements Store {
   #compactVersion = 0;
 
   static async open(opts: EtcdStoreOptions): Promise<EtcdStore> {
-    const store = new EtcdStore(new Etcd3(clientOptions(opts)));
+    const store = new EtcdStore(new Etcd3(clientOptions(opts)), opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS);
     try {
       await store.#startHub();
     } catch (err) {
       store.client.close();
-      throw new Error(`cannot reach etcd at ${opts.endpoint}: ${(err as Error).message}`);
+      const cause = err instanceof DatastoreUnavailableError ? err.cause : (err as Error).message;
+      throw new Error(`cannot reach etcd at ${opts.endpoint}: ${cause}`);
     }
     return store;
   }
 
-  private constructor(client: Etcd3) {
+  readonly #timeoutMs: number;
+
+  private constructor(client: Etcd3, timeoutMs: number) {
     this.client = client;
+    this.#timeoutMs = timeoutMs;
+  }
+
+  /**
+   * Runs one etcd call within the request timeout; failures that mean etcd cannot answer
+   * become DatastoreUnavailableError. (A timed-out write may still be applied later, as
+   * with etcd's own timeouts: the caller cannot know.)
+   */
+  async #call<T>(fn: () => Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new DatastoreUnavailableError(`no answer within ${this.#timeoutMs / 1000}s`, true)), this.#timeoutMs);
+    });
+    try {
+      return await Promise.race([fn(), deadline]);
+    } catch (err) {
+      throw unavailableCause(err) ?? err;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   async currentRevision(): Promise<number> {
     this.#assertOpen();
-    const res = await this.client.kv.range({ key: buf(COMPACT_KEY), count_only: true });
+    const res = await this.#call(() => this.client.kv.range({ key: buf(COMPACT_KEY), count_only: true }));
     return num(res.header.revision);
   }
 
@@ -108,14 +171,14 @@ export class EtcdStore implements Store {
     this.#assertOpen();
     // (etcd3 1.1.2's maintenance.hashKV calls a method name its gRPC client lacks: call it by its proto name.)
     const pool = (this.client as unknown as { pool: { exec(s: string, m: string, req: object): Promise<{ compact_revision: string }> } }).pool;
-    const res = await pool.exec('Maintenance', 'HashKV', { revision: 0 });
+    const res = await this.#call(() => pool.exec('Maintenance', 'HashKV', { revision: 0 }));
     this.#knownCompact = Math.max(this.#knownCompact, num(res.compact_revision));
     return this.#knownCompact;
   }
 
   async get(key: string): Promise<KeyValue | undefined> {
     this.#assertOpen();
-    const res = await this.client.kv.range({ key: buf(key) });
+    const res = await this.#call(() => this.client.kv.range({ key: buf(key) }));
     return res.kvs[0] && toKV(res.kvs[0]);
   }
 
@@ -123,10 +186,12 @@ export class EtcdStore implements Store {
     this.#assertOpen();
     const limit = opts.limit && opts.limit > 0 ? opts.limit : 0;
     try {
-      const res = await this.client.kv.range({
+      // No sort options: etcd returns a range in ascending key order anyway, and asking to
+      // sort makes it read the whole range before applying the limit (a 500-object page of
+      // 10,000 then costs nearly a full list).
+      const res = await this.#call(() => this.client.kv.range({
         ...rangeOf(prefix, opts.startKey), limit, revision: opts.revision || 0,
-        sort_order: 'Ascend', sort_target: 'Key',
-      });
+      }));
       const revision = opts.revision || num(res.header.revision);
       const items = res.kvs.map(toKV);
       const more = limit > 0 && res.more;
@@ -138,18 +203,18 @@ export class EtcdStore implements Store {
 
   async count(prefix: string): Promise<number> {
     this.#assertOpen();
-    const res = await this.client.kv.range({ ...rangeOf(prefix), count_only: true });
+    const res = await this.#call(() => this.client.kv.range({ ...rangeOf(prefix), count_only: true }));
     return num(res.count);
   }
 
   async create(key: string, value: string): Promise<KeyValue> {
     this.#assertOpen();
     const k = buf(key);
-    const res = await this.client.kv.txn({
+    const res = await this.#call(() => this.client.kv.txn({
       compare: [{ key: k, target: 'Create', result: 'Equal', create_revision: 0 }],
       success: [{ request_put: { key: k, value: buf(value) } }],
       failure: [],
-    });
+    }));
     if (!res.succeeded) throw new KeyExistsError(key);
     const revision = num(res.header.revision);
     return { key, value, modRevision: revision, createRevision: revision };
@@ -158,11 +223,11 @@ export class EtcdStore implements Store {
   async update(key: string, value: string, expectedRevision: number): Promise<KeyValue> {
     this.#assertOpen();
     const k = buf(key);
-    const res = await this.client.kv.txn({
+    const res = await this.#call(() => this.client.kv.txn({
       compare: [{ key: k, target: 'Mod', result: 'Equal', mod_revision: expectedRevision }],
       success: [{ request_put: { key: k, value: buf(value), prev_kv: true } }],
       failure: [{ request_range: { key: k } }],
-    });
+    }));
     if (!res.succeeded) throw this.#conflict(key, res.responses[0]?.response_range?.kvs[0]);
     const prev = res.responses[0]!.response_put!.prev_kv!;
     return { key, value, modRevision: num(res.header.revision), createRevision: num(prev.create_revision) };
@@ -171,13 +236,13 @@ export class EtcdStore implements Store {
   async delete(key: string, expectedRevision?: number): Promise<KeyValue> {
     this.#assertOpen();
     const k = buf(key);
-    const res = await this.client.kv.txn({
+    const res = await this.#call(() => this.client.kv.txn({
       compare: expectedRevision === undefined
         ? [{ key: k, target: 'Create', result: 'Greater', create_revision: 0 }]
         : [{ key: k, target: 'Mod', result: 'Equal', mod_revision: expectedRevision }],
       success: [{ request_delete_range: { key: k, prev_kv: true } }],
       failure: [{ request_range: { key: k } }],
-    });
+    }));
     if (!res.succeeded) throw this.#conflict(key, res.responses[0]?.response_range?.kvs[0]);
     const prev = res.responses[0]!.response_delete_range!.prev_kvs[0]!;
     return { ...toKV(prev), modRevision: num(res.header.revision) };
@@ -191,6 +256,7 @@ export class EtcdStore implements Store {
       close: () => { sub.closed = true; this.#hubSubs.delete(sub); this.#ownWatches.delete(sub); },
     };
     if (fromRevision >= this.#hubRevision) this.#hubSubs.add(sub);
+    else if (fromRevision >= this.#recentFrom) queueMicrotask(() => this.#replay(sub));
     else this.#watchOwn(sub);
     return sub;
   }
@@ -198,7 +264,7 @@ export class EtcdStore implements Store {
   async compact(revision: number): Promise<void> {
     this.#assertOpen();
     try {
-      await this.client.kv.compact({ revision, physical: true });
+      await this.#call(() => this.client.kv.compact({ revision, physical: true }));
       this.#knownCompact = Math.max(this.#knownCompact, revision);
     } catch (err) {
       if (isCompacted(err)) return; // already compacted at or past it
@@ -222,11 +288,11 @@ export class EtcdStore implements Store {
       compactRevision: () => this.compactRevision(),
       compact: async (revision: number) => {
         const k = buf(COMPACT_KEY);
-        const res = await this.client.kv.txn({
+        const res = await this.#call(() => this.client.kv.txn({
           compare: [{ key: k, target: 'Version', result: 'Equal', version: this.#compactVersion }],
           success: [{ request_put: { key: k, value: buf(String(revision)) } }],
           failure: [{ request_range: { key: k } }],
-        });
+        }));
         if (!res.succeeded) {
           this.#compactVersion = num(res.responses[0]?.response_range?.kvs[0]?.version);
           return;
@@ -257,6 +323,8 @@ export class EtcdStore implements Store {
 
   async #startHub(): Promise<void> {
     this.#hubRevision = await this.currentRevision();
+    this.#recent.length = 0;
+    this.#recentFrom = this.#hubRevision;
     this.#hubWatch = await this.client.watch()
       .inRange({ start: ALL_KEYS.key, end: ALL_KEYS.range_end })
       .startRevision(String(this.#hubRevision + 1))
@@ -267,6 +335,8 @@ export class EtcdStore implements Store {
       for (const ev of events) {
         for (const sub of this.#hubSubs) this.#deliver(sub, ev);
         this.#hubRevision = Math.max(this.#hubRevision, ev.kv.modRevision);
+        this.#recent.push(ev);
+        if (this.#recent.length > RECENT_EVENTS) this.#recentFrom = this.#recent.shift()!.kv.modRevision;
       }
       // A response without events is a progress notification: etcd sends those only to
       // watchers that are caught up, so everything up to its header revision is delivered.
@@ -280,6 +350,16 @@ export class EtcdStore implements Store {
       for (const sub of [...this.#hubSubs]) this.#fail(sub, e);
       if (!this.#closed) this.#startHub().catch(() => {});
     });
+  }
+
+  /** Delivers the recent events after `sub.from`, then feeds `sub` from the keyspace watch. */
+  #replay(sub: Sub): void {
+    if (sub.closed || this.#closed) return;
+    if (sub.from < this.#recentFrom) { this.#watchOwn(sub); return; } // the window moved on meanwhile
+    for (const ev of this.#recent) this.#deliver(sub, ev);
+    if (sub.closed) return;
+    this.#hubSubs.add(sub);
+    this.#progress(new Set([sub]), this.#hubRevision);
   }
 
   #watchOwn(sub: Sub): void {
