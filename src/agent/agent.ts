@@ -7,6 +7,7 @@
 import { mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { HttpClient } from '../client/http.ts';
+import { ensureNodeCredentials, ensureServingCertificate } from './credentials.ts';
 import { learnApiServers } from '../client/failover-learn.ts';
 import type { ApiClient } from '../client/types.ts';
 import { ClientEventRecorder } from '../controllers/events.ts';
@@ -25,7 +26,7 @@ import { MetricsCollector } from './metrics/collector.ts';
 import { SharedInformerFactory } from '../client/informer-factory.ts';
 import { readClusterConfig } from './network/cluster-config.ts';
 import { startNodeNetworking, type NodeNetworkComponent } from './network/index.ts';
-import { startKubeletServer, ensureAgentServingCert, type KubeletServer } from './server/index.ts';
+import { startKubeletServer, type KubeletServer } from './server/index.ts';
 
 export interface AgentConfig {
   /** One API server or several (failover: src/client/failover.ts); more are learned from the cluster. */
@@ -82,7 +83,10 @@ export async function runAgent(config: AgentConfig): Promise<RunningAgent> {
   const cri = containerd.client();
   const version = await cri.version();
 
-  const http = new HttpClient({ server: config.server, ca: config.caPem, token: config.token, fieldManager: 'skiff-agent', userAgent: `skiff-agent/${config.nodeName}`, log: log.child('failover') });
+  // The join token only buys a node certificate; the agent works as system:node:<name> (credentials.ts).
+  const nodeCreds = await ensureNodeCredentials({ server: config.server, caPem: config.caPem, token: config.token, agentDir, nodeName: config.nodeName, log: log.child('credentials') });
+  say(`node certificate (system:node:${config.nodeName}) ready in ${Math.round(performance.now() - t0)} ms`);
+  const http = new HttpClient({ server: config.server, ca: config.caPem, cert: nodeCreds.certPem, key: nodeCreds.keyPem, fieldManager: 'skiff-agent', userAgent: `skiff-agent/${config.nodeName}`, log: log.child('failover') });
   const client: ApiClient & { close?: () => void } = http;
   const stopLearning = learnApiServers(http, { log: log.child('failover') });
   const cluster = await readClusterConfig(client);
@@ -104,7 +108,8 @@ export async function runAgent(config: AgentConfig): Promise<RunningAgent> {
     nodeMemoryBytes: machine.memoryBytes, deps, events, log: log.child('pods'),
   });
 
-  const cert = await ensureAgentServingCert(path.join(agentDir, 'tls'), config.nodeName, [nodeIP, '127.0.0.1']);
+  // Serving certificate signed by the cluster CA for this node's name and address (the API server verifies it).
+  const cert = await ensureServingCertificate({ server: config.server, caPem: config.caPem, agentDir, nodeName: config.nodeName, client: nodeCreds, ipAddresses: [nodeIP], log: log.child('credentials') });
   const kubelet: KubeletServer = await startKubeletServer({
     host: config.kubeletHost ?? '0.0.0.0', port: config.kubeletPort, tls: { certPem: cert.certPem, keyPem: cert.keyPem },
     clientCaPem: config.caPem, backend: pods, log: log.child('server'),

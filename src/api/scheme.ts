@@ -15,7 +15,7 @@ export type Verb =
 
 export const ALL_VERBS: Verb[] = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 
-export type Subresource = 'status' | 'scale' | 'binding' | 'eviction' | 'log' | 'exec' | 'attach' | 'portforward' | 'proxy' | 'token' | 'finalize' | 'ephemeralcontainers';
+export type Subresource = 'status' | 'scale' | 'binding' | 'eviction' | 'log' | 'exec' | 'attach' | 'portforward' | 'proxy' | 'token' | 'finalize' | 'ephemeralcontainers' | 'approval';
 
 export interface ResourceInfo {
   /** '' for the core group. */
@@ -99,6 +99,8 @@ export const RESOURCES: ResourceInfo[] = [
   // batch/v1
   res('batch', 'v1', 'jobs', 'Job', true, { categories: all, subresources: ['status'] }),
   res('batch', 'v1', 'cronjobs', 'CronJob', true, { shortNames: ['cj'], categories: all, subresources: ['status'] }),
+  // certificates.k8s.io/v1
+  res('certificates.k8s.io', 'v1', 'certificatesigningrequests', 'CertificateSigningRequest', false, { shortNames: ['csr'], subresources: ['status', 'approval'] }),
   // coordination.k8s.io/v1
   res('coordination.k8s.io', 'v1', 'leases', 'Lease', true),
   // discovery.k8s.io/v1

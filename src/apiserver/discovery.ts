@@ -21,13 +21,14 @@ function groupVersions(): { group: string; version: string }[] {
 }
 
 /** Subresources this server implements (discovery lists only those). */
-export const SERVED_SUBRESOURCES = new Set<Subresource>(['status', 'scale', 'binding', 'finalize', 'log', 'exec', 'attach', 'portforward', 'token']);
+export const SERVED_SUBRESOURCES = new Set<Subresource>(['status', 'scale', 'binding', 'finalize', 'log', 'exec', 'attach', 'portforward', 'token', 'approval']);
 
 const SUBRESOURCE_SHAPE: Partial<Record<Subresource, { kind: { group: string; version: string; kind: string } | null; verbs: string[] }>> = {
   status: { kind: null, verbs: ['get', 'patch', 'update'] },
   scale: { kind: { group: 'autoscaling', version: 'v1', kind: 'Scale' }, verbs: ['get', 'patch', 'update'] },
   binding: { kind: { group: '', version: 'v1', kind: 'Binding' }, verbs: ['create'] },
   finalize: { kind: null, verbs: ['update'] },
+  approval: { kind: null, verbs: ['get', 'patch', 'update'] },
   // As kube-apiserver lists them: log is read with get; the streams are "connect" (get or create).
   log: { kind: null, verbs: ['get'] },
   exec: { kind: { group: '', version: 'v1', kind: 'PodExecOptions' }, verbs: ['create', 'get'] },

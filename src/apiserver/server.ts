@@ -24,6 +24,8 @@ import type { Logger } from '../util/log.ts';
 import { InflightLimiter, isLongRunning, poolOf, type InflightLimits } from './http/inflight.ts';
 import type { AuditLog } from './audit/log.ts';
 import { auditRequest } from './audit/http.ts';
+import { impersonatedUser } from './authn/impersonation.ts';
+import { admitConnect } from './admission/webhook/connect.ts';
 import { answerReview, authorizeRequest, registryFor, reviewOf, type Authorization } from './authz/index.ts';
 
 export const KUBERNETES_VERSION = { major: '1', minor: '32', gitVersion: 'v1.32.0-skiff' };
@@ -132,13 +134,16 @@ function failUpgrade(opts: ApiServerOptions, req: IncomingMessage, socket: Duple
 async function handleUpgrade(opts: ApiServerOptions, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
   const url = new URL(req.url ?? '/', 'https://localhost');
   const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
-  const user = await opts.authenticate(req);
-  if (!user) throw unauthorized();
+  const authenticated = await opts.authenticate(req);
+  if (!authenticated) throw unauthorized();
+  const user = await impersonatedUser(req, authenticated, opts.authorization?.authz) ?? authenticated;
   if (opts.authorization) await authorizeRequest(opts.authorization, user, req, path, url.searchParams);
   const info = parseResourcePath(req.method ?? 'GET', path, false);
   if (!info || !isPodStreamRequest(info) || !info.namespace) {
     throw new ApiError(400, 'BadRequest', `the server does not support upgrading the connection for ${path}`);
   }
+  // Admission webhooks for CONNECT (exec, attach, portforward) before the stream opens.
+  await admitConnect(opts.registry, { subresource: info.subresource ?? '', namespace: info.namespace, name: info.name!, query: url.searchParams, user });
   await handlePodStreamUpgrade({ req, socket, head, info, query: url.searchParams, registry: opts.registry, kubeletClient: opts.kubeletClient });
 }
 
@@ -154,10 +159,14 @@ async function handle(opts: ApiServerOptions, limiter: InflightLimiter, req: Inc
     return sendRaw(res, ok ? 200 : 503, 'text/plain; charset=utf-8', ok ? 'ok' : '[-]ready failed: not ready yet');
   }
 
-  const user = await opts.authenticate(req);
-  if (!user) throw unauthorized();
+  const authenticated = await opts.authenticate(req);
+  if (!authenticated) throw unauthorized();
   const longRunning = isLongRunning(method, path, url.searchParams);
-  if (opts.audit) auditRequest(opts.audit, req, res, user, url, path, longRunning);
+  const auditRecord = opts.audit ? auditRequest(opts.audit, req, res, authenticated, url, path, longRunning) : undefined;
+  // Impersonate-* headers (kubectl --as): from here on the request is that user (authn/impersonation.ts).
+  const impersonated = await impersonatedUser(req, authenticated, opts.authorization?.authz);
+  if (impersonated && auditRecord) auditRecord.impersonatedUser = impersonated;
+  const user = impersonated ?? authenticated;
   if (!longRunning) {
     const release = limiter.acquire(poolOf(method, user.groups));
     res.once('close', release);

@@ -25,6 +25,8 @@ import { ServiceLBController } from './servicelb/controller.ts';
 import { IngressStatusController } from './ingressstatus/controller.ts';
 import { ClusterRoleAggregationController } from './clusterroleaggregation/controller.ts';
 import { RegistryScaleClient } from './horizontalpodautoscaler/scale.ts';
+import { CsrController } from './csr/controller.ts';
+import type { Attributes } from '../apiserver/authz/types.ts';
 import type { ResourceMetricsSource } from '../apiserver/metrics/types.ts';
 import type { Controller } from './types.ts';
 
@@ -44,18 +46,23 @@ export interface ControllerOptions {
   nodeMonitorGracePeriodMs?: number;
   /** Pod usage for the HorizontalPodAutoscaler (the API server's metrics scraper). */
   metrics?: ResourceMetricsSource;
+  /** The registry as one controller may use it (its own identity, authorized; see manager.ts). */
+  registryFor?: (controller: string) => Registry;
+  /** The CA key and the authorizer: the CSR approver and signer run when both are given (controllers/csr/). */
+  csr?: { caKeyPem: string; authorize(a: Attributes): Promise<boolean> };
 }
 
 export function builtInControllers(registry: Registry, log: Logger, opts: ControllerOptions = {}): Controller[] {
+  const as = (controller: string): Registry => opts.registryFor?.(controller) ?? registry;
   return [
-    component('namespace', () => new NamespaceController(registry, log.child('namespace-controller'))),
-    component('garbage-collector', () => new GarbageCollector(registry, log.child('garbage-collector'))),
+    component('namespace', () => new NamespaceController(as('namespace'), log.child('namespace-controller'))),
+    component('garbage-collector', () => new GarbageCollector(as('garbage-collector'), log.child('garbage-collector'))),
     new ServiceAccountController(),
     ...(opts.caCertPem ? [new RootCACertPublisher({ caCertPem: opts.caCertPem })] : []),
     new NodeIpamController(),
     new NodeLifecycleController({ gracePeriodMs: opts.nodeMonitorGracePeriodMs }),
     new PodGCController(),
-    new SchedulerController(registry),
+    new SchedulerController(as('scheduler')),
     new ReplicaSetController(),
     new DeploymentController(),
     new DaemonSetController(),
@@ -70,6 +77,7 @@ export function builtInControllers(registry: Registry, log: Logger, opts: Contro
     new ServiceLBController(),
     new IngressStatusController(),
     new ClusterRoleAggregationController(),
-    new HorizontalPodAutoscalerController({ metrics: opts.metrics, scale: new RegistryScaleClient(registry) }),
+    new HorizontalPodAutoscalerController({ metrics: opts.metrics, scale: new RegistryScaleClient(as('horizontal-pod-autoscaler')) }),
+    ...(opts.caCertPem && opts.csr ? [new CsrController({ registry: as('csr'), ca: { certPem: opts.caCertPem, keyPem: opts.csr.caKeyPem }, authorize: opts.csr.authorize })] : []),
   ];
 }

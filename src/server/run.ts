@@ -12,6 +12,7 @@ import { ENCRYPTED_PREFIXES, ensureConfig } from '../store/encryption/config.ts'
 import type { Store } from '../store/types.ts';
 import type { SqliteStore } from '../store/index.ts';
 import { ensureClusterCredentials } from '../apiserver/pki/index.ts';
+import { ensureKubeletClientCertificate } from '../apiserver/certificates/kubelet-client.ts';
 import { createAuthenticator } from '../apiserver/authn/index.ts';
 import { readTokenFile } from '../apiserver/authn/token-file.ts';
 import { bootstrapTokenAuthenticator } from '../apiserver/authn/bootstrap-token.ts';
@@ -152,8 +153,9 @@ export async function runServer(config: ServerConfig): Promise<RunningServer> {
   const tokenIssuer = new ServiceAccountTokenIssuer({ privateKeyPem: creds.serviceAccountKeyPem });
   const serviceAccountTokens = serviceAccountTokenAuthenticator(tokenIssuer, registryObjectGetter(registry), log.child('authn'));
 
-  // Node agents accept any client certificate the cluster CA signed; the admin one for now.
-  const kubeletClient = { certPem: creds.adminCertPem, keyPem: creds.adminKeyPem };
+  // Node agents let in only this identity (CN=kube-apiserver-kubelet-client) and admins.
+  // Agents' serving certificates are checked against the cluster CA (they get them by CSR, src/agent/credentials.ts).
+  const kubeletClient = { ...await ensureKubeletClientCertificate(config.dataDir, { certPem: creds.caCertPem, keyPem: creds.caKeyPem }), caPem: creds.caCertPem };
   // metrics.k8s.io and the HPA controller read node usage from here (scraped on demand, then every 15 s).
   const metrics = new MetricsScraper({ registry, kubeletClient, log: log.child('metrics') });
   // system:masters, then RBAC over the watch cache (authz/); the default policy is made below.
@@ -199,7 +201,10 @@ export async function runServer(config: ServerConfig): Promise<RunningServer> {
   const controllers = new ControllerManager({
     registry, log: log.child('controllers'), identity, // unique per server, stable: a restart takes its own lease back at once
     config: { clusterCidr: config.clusterCidr, nodeCidrMaskSize: 24, serviceCidr: config.serviceCidr },
-    controllers: () => builtInControllers(registry, log, { nodeMonitorGracePeriodMs: config.nodeMonitorGracePeriodMs, metrics, caCertPem: creds.caCertPem }),
+    controllers: (registryFor) => builtInControllers(registry, log, { nodeMonitorGracePeriodMs: config.nodeMonitorGracePeriodMs, metrics, caCertPem: creds.caCertPem, registryFor,
+      // CSR approval and signing (controllers/csr/): node agents trade the join token for a system:node:<name> certificate.
+      csr: { caKeyPem: creds.caKeyPem, authorize: async (a) => (await authorization.authz.authorize(a)).allowed } }),
+    authorization, audit, // each controller under its own identity (src/apiserver/authz/bootstrap-controllers.ts)
   });
   await controllers.start();
   ready = true;

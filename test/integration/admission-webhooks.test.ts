@@ -46,6 +46,13 @@ const HANDLERS: Record<string, (r: Review) => object | Promise<object>> = {
     pending.add(t);
   }),
   '/wrong-uid': () => ({ uid: 'not-the-request', allowed: true }),
+  '/guard-connect': ({ request }) => (request.object?.command?.includes('rm')
+    ? { uid: request.uid, allowed: false, status: { code: 403, reason: 'Forbidden', message: 'no rm in this namespace' } }
+    : allow(request)),
+  '/cap-scale': ({ request }) => (request.object?.spec?.replicas > 5
+    ? { uid: request.uid, allowed: false, status: { code: 422, reason: 'Invalid', message: `at most 5 replicas, not ${request.object.spec.replicas}` } }
+    : allow(request)),
+  '/see-deployments': ({ request }) => allow(request),
   '/protect': ({ request }) => (request.oldObject?.metadata?.labels?.protected === 'true'
     ? { uid: request.uid, allowed: false, status: { message: `${request.name} is protected` } }
     : allow(request)),
@@ -375,4 +382,80 @@ test('an invalid configuration is refused with 422 and field causes', async () =
   assert.match(causes['webhooks[2].name'], /at least three segments/);
   assert.match(causes['webhooks[2].clientConfig'], /exactly one of url or service is required/);
   assert.equal((await s.kubectl(['get', 'validatingwebhookconfiguration', 'broken'])).code, 1);
+});
+
+test('CONNECT: exec and attach reach webhooks with their options object; a denial stops the stream', async () => {
+  await namespace('connect');
+  await s.kubectlOk(['run', 'shell', '-n', 'connect', '--image=skiff.local/busybox:1', '--', 'sleep', '3600']);
+  await s.kubectlOk(['apply', '-f', '-'], { input: JSON.stringify({
+    apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingWebhookConfiguration', metadata: { name: 'connect-guard' },
+    webhooks: [{
+      name: 'connect.guard.test', clientConfig: { url: `https://127.0.0.1:${hookPort}/guard-connect`, caBundle },
+      rules: [{ operations: ['CONNECT'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods/exec', 'pods/attach'], scope: 'Namespaced' }],
+      namespaceSelector: { matchLabels: { 'webhook-test': 'connect' } }, sideEffects: 'None', admissionReviewVersions: ['v1'],
+    }],
+  }) });
+  const denied = await eventually(() => s.kubectl(['exec', '-n', 'connect', 'shell', '--', 'rm', '-rf', '/tmp/x']), (r) => /denied the request/.test(r.stderr));
+  assert.notEqual(denied.code, 0);
+  assert.match(denied.stderr, /admission webhook "connect.guard.test" denied the request: no rm in this namespace/);
+  const review = received['/guard-connect']!.at(-1).request;
+  assert.equal(review.operation, 'CONNECT');
+  assert.deepEqual(review.kind, { group: '', version: 'v1', kind: 'PodExecOptions' });
+  assert.deepEqual(review.resource, { group: '', version: 'v1', resource: 'pods' });
+  assert.equal(review.subResource, 'exec');
+  assert.equal(review.name, 'shell');
+  assert.equal(review.namespace, 'connect');
+  assert.equal(review.object.kind, 'PodExecOptions');
+  assert.deepEqual(review.object.command, ['rm', '-rf', '/tmp/x']);
+  assert.equal(review.object.container, 'shell');
+  assert.equal(review.object.stdout, true);
+  assert.equal(review.userInfo.username, 'system:admin');
+  assert.equal(review.options, null);
+  // Allowed by the webhook: the request goes on (and fails later only because no node runs the pod).
+  const before = received['/guard-connect']!.length;
+  const allowed = await s.kubectl(['exec', '-n', 'connect', 'shell', '--', 'ls']);
+  assert.doesNotMatch(allowed.stderr, /denied the request/);
+  assert.deepEqual(received['/guard-connect']!.at(-1).request.object.command, ['ls']);
+  assert.ok(received['/guard-connect']!.length > before);
+  // attach: PodAttachOptions; port-forward is not in the rules, so the webhook is not asked.
+  await s.kubectl(['attach', '-n', 'connect', 'shell']);
+  assert.equal(received['/guard-connect']!.at(-1).request.kind.kind, 'PodAttachOptions');
+  const calls = received['/guard-connect']!.length;
+  await s.kubectl(['port-forward', '-n', 'connect', 'pod/shell', '18080:80'], { timeoutMs: 5_000 });
+  assert.equal(received['/guard-connect']!.length, calls);
+  await s.kubectlOk(['delete', 'validatingwebhookconfiguration', 'connect-guard']);
+});
+
+test('/scale writes reach webhooks as UPDATE of deployments/scale with autoscaling/v1 Scale objects', async () => {
+  await namespace('scaling');
+  await s.kubectlOk(['create', 'deployment', 'web', '-n', 'scaling', '--image=skiff.local/busybox:1']);
+  const hook = (name: string, path: string, resources: string[]) => ({
+    name, clientConfig: { url: `https://127.0.0.1:${hookPort}${path}`, caBundle },
+    rules: [{ operations: ['UPDATE'], apiGroups: ['apps'], apiVersions: ['v1'], resources, scope: 'Namespaced' }],
+    namespaceSelector: { matchLabels: { 'webhook-test': 'scaling' } }, sideEffects: 'None', admissionReviewVersions: ['v1'],
+  });
+  await s.kubectlOk(['apply', '-f', '-'], { input: JSON.stringify({
+    apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingWebhookConfiguration', metadata: { name: 'scale-cap' },
+    webhooks: [hook('cap.scale.test', '/cap-scale', ['deployments/scale']), hook('main.deployments.test', '/see-deployments', ['deployments'])],
+  }) });
+  const denied = await eventually(() => s.kubectl(['scale', 'deployment', 'web', '-n', 'scaling', '--replicas=10']), (r) => /denied the request/.test(r.stderr));
+  assert.notEqual(denied.code, 0);
+  assert.match(denied.stderr, /admission webhook "cap.scale.test" denied the request: at most 5 replicas, not 10/);
+  const review = received['/cap-scale']!.at(-1).request;
+  assert.equal(review.operation, 'UPDATE');
+  assert.deepEqual(review.kind, { group: 'autoscaling', version: 'v1', kind: 'Scale' });
+  assert.deepEqual(review.resource, { group: 'apps', version: 'v1', resource: 'deployments' });
+  assert.equal(review.subResource, 'scale');
+  assert.equal(review.object.kind, 'Scale');
+  assert.equal(review.object.spec.replicas, 10);
+  assert.equal(review.oldObject.spec.replicas, 1);
+  assert.equal(review.userInfo.username, 'system:admin');
+  assert.equal(JSON.parse(await s.kubectlOk(['get', 'deployment', 'web', '-n', 'scaling', '-o', 'json'])).spec.replicas, 1);
+  // Within the cap it goes through; the webhook on the main resource is not asked about /scale writes.
+  const mainCalls = (received['/see-deployments'] ?? []).filter((r) => r.request.namespace === 'scaling' && r.request.name === 'web').length;
+  await s.kubectlOk(['scale', 'deployment', 'web', '-n', 'scaling', '--replicas=3']);
+  assert.equal(JSON.parse(await s.kubectlOk(['get', 'deployment', 'web', '-n', 'scaling', '-o', 'json'])).spec.replicas, 3);
+  assert.equal(received['/cap-scale']!.at(-1).request.object.spec.replicas, 3);
+  assert.equal((received['/see-deployments'] ?? []).filter((r) => r.request.namespace === 'scaling' && r.request.name === 'web' && r.request.userInfo.username === 'system:admin').length, mainCalls);
+  await s.kubectlOk(['delete', 'validatingwebhookconfiguration', 'scale-cap']);
 });

@@ -101,6 +101,23 @@ test('RBAC: users, groups and service accounts; can-i agrees with real requests;
     assert.equal(await canI(u, args), expected, `can-i ${who} ${args.join(' ')}`);
     assert.equal(await realRequest(u, verb, resource, ns), expected, `real ${who} ${args.join(' ')}`);
   }
+  // The same matrix through impersonation: the admin acting as each (kubectl --as/--as-group, Impersonate-* headers).
+  const identities: Record<string, { user: string; group?: string }> = {
+    alice: { user: 'alice' }, bob: { user: 'bob', group: 'devs' }, carol: { user: 'carol', group: 'viewers' },
+    robot: { user: 'system:serviceaccount:team-b:robot' },
+  };
+  for (const [, who, verb, resource, ns, expected] of matrix) {
+    const id = identities[who]!;
+    const flags = [`--as=${id.user}`, ...(id.group ? [`--as-group=${id.group}`] : [])];
+    const headers = { 'Impersonate-User': id.user, ...(id.group ? { 'Impersonate-Group': id.group } : {}) };
+    const as = {
+      kubectl: (a: string[]) => s.kubectl([...a, ...flags]),
+      request: (method: string, p: string, body?: unknown) => s.request(method, p, { body, headers }),
+    } as TestUser;
+    const args = [verb, resource, ...(ns ? ['-n', ns] : [])];
+    assert.equal(await canI(as, args), expected, `can-i --as ${who} ${args.join(' ')}`);
+    assert.equal(await realRequest(as, verb, resource, ns), expected, `real --as ${who} ${args.join(' ')}`);
+  }
   // The admin (system:masters) may do anything, every user may ask about itself.
   assert.equal(await canI({ kubectl: (a: string[]) => s.kubectl(a) } as TestUser, ['delete', 'nodes']), true);
   assert.equal(await canI({ kubectl: (a: string[]) => s.kubectl(a) } as TestUser, ['*', '*']), true);

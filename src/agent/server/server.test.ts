@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { AddressInfo, Socket } from 'node:net';
 import { X509Certificate } from 'node:crypto';
 import { ensureClusterCredentials } from '../../apiserver/pki/credentials.ts';
+import { issueClientCertificate } from '../../apiserver/pki/issue-certificates.ts';
 import type { ClusterCredentials } from '../../apiserver/pki/types.ts';
 import { silentLogger } from '../../util/log.ts';
 import { startKubeletServer } from './server.ts';
@@ -118,6 +119,18 @@ test('a client without a certificate signed by the cluster CA is refused at the 
   await assert.rejects(get('/healthz', {}));
   await assert.rejects(get('/healthz', { cert: foreign.adminCertPem, key: foreign.adminKeyPem }));
   assert.equal((await get('/healthz')).text, 'ok');
+});
+
+test('only the API server\'s kubelet client and cluster admins get in: a node\'s certificate is Forbidden', async () => {
+  const ca = { certPem: creds.caCertPem, keyPem: creds.caKeyPem };
+  const node = await issueClientCertificate(ca, 'system:node:b', ['system:nodes'], new Date());
+  const asNode = await get('/containerLogs/ns/p/c', { cert: node.certPem, key: node.keyPem });
+  assert.equal(asNode.status, 403);
+  assert.match(JSON.parse(asNode.text).message, /^Forbidden \(user=system:node:b, verb=get, resource=nodes, subresource\(s\)=\[proxy\]\)/);
+  const exec = await upgrade('POST', '/exec/ns/p/c?command=sh&stdin=1', SPDY, { cert: node.certPem, key: node.keyPem });
+  assert.equal(exec.kind === 'response' && exec.status, 403);
+  const apiserver = await issueClientCertificate(ca, 'kube-apiserver-kubelet-client', [], new Date());
+  assert.equal((await get('/containerLogs/ns/p/c', { cert: apiserver.certPem, key: apiserver.keyPem })).status, 200);
 });
 
 test('logs: the CRI log is served with tail, timestamps and previous', async () => {

@@ -2,7 +2,8 @@
 // attach and port-forward passed through to containerd's CRI streaming server (or, for
 // WebSocket v5 and the port-forward tunnel, translated to SPDY: stream-translator.ts). Same paths
 // and query names as the kubelet's, so the API server builds URLs the way kube-apiserver does.
-// Every client must present a certificate signed by the cluster CA (TLS does the check).
+// Every client must present a certificate signed by the cluster CA (TLS does the check),
+// and be the API server's kubelet client or a cluster admin (caller.ts).
 import https from 'node:https';
 import { once } from 'node:events';
 import { stat } from 'node:fs/promises';
@@ -14,8 +15,9 @@ import { serveMetrics } from '../metrics/http.ts';
 import { isWebSocketUpgrade, proxyUpgrade, websocketRefusal, writeRawResponse } from '../../util/upgrade-proxy.ts';
 import { translateV5, tunnelPortForward, UpstreamError, wantsPortForwardTunnel, wantsV5 } from './stream-translator.ts';
 import type { KubeletServer, KubeletServerOptions, PodStreamBackend, StreamFlags } from './types.ts';
+import { checkCaller } from './caller.ts';
 
-type Reason = 'BadRequest' | 'NotFound' | 'MethodNotAllowed' | 'InternalError' | 'BadGateway';
+type Reason = 'BadRequest' | 'Forbidden' | 'NotFound' | 'MethodNotAllowed' | 'InternalError' | 'BadGateway';
 
 /** A failure answered as a Kubernetes Status (the API server relays its code and message). */
 export class AgentError extends Error {
@@ -145,6 +147,8 @@ async function serveLogs(opts: KubeletServerOptions, r: Extract<Route, { kind: '
 
 async function handleRequest(opts: KubeletServerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'https://agent');
+  const caller = checkCaller(req, url.pathname); // the API server's kubelet client only (caller.ts)
+  if (!caller.ok) throw new AgentError(403, 'Forbidden', caller.message);
   if (await serveMetrics(opts.metrics, url.pathname, req, res)) return; // /metrics, /metrics/resource
   const r = route(url.pathname);
   if (!r) throw notFound(`no handler for ${url.pathname}`);
@@ -179,6 +183,8 @@ async function streamingUrl(backend: PodStreamBackend, r: Exclude<Route, { kind:
 
 async function handleUpgrade(opts: KubeletServerOptions, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
   const url = new URL(req.url ?? '/', 'https://agent');
+  const caller = checkCaller(req, url.pathname);
+  if (!caller.ok) throw new AgentError(403, 'Forbidden', caller.message);
   const r = route(url.pathname);
   if (!r || r.kind === 'healthz' || r.kind === 'logs') throw notFound(`no upgrade handler for ${url.pathname}`);
   if (req.method !== 'GET' && req.method !== 'POST') throw new AgentError(405, 'MethodNotAllowed', `method ${req.method} not allowed`);

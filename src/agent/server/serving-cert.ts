@@ -1,15 +1,12 @@
-// The agent's HTTPS serving certificate: self-signed (ECDSA P-256), like a kubelet without
-// --tls-cert-file. The API server does not verify it (kube-apiserver without
-// --kubelet-certificate-authority behaves the same): the connection is encrypted and the
-// agent authenticates the API server by its client certificate, but the API server does not
-// authenticate the agent. Having the cluster CA sign agent serving certificates (the
-// kubelet's serving CSR) closes that gap; it belongs with the security work.
-import { X509Certificate, createPrivateKey, randomBytes, webcrypto } from 'node:crypto';
+// A self-signed serving certificate (ECDSA P-256), like a kubelet without --tls-cert-file.
+// The agent no longer serves with it: it asks the cluster CA for one through a
+// kubelet-serving CSR (src/agent/credentials.ts), which the API server verifies. This stays
+// for running the kubelet server on its own (server.test.ts) without a cluster to sign.
+import { X509Certificate, createPrivateKey, randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 
-const EC_KEY = { name: 'ECDSA', namedCurve: 'P-256' } as const;
 const DAY_MS = 24 * 60 * 60 * 1000;
 const LIFETIME_DAYS = 365;
 const RENEW_BEFORE_MS = 30 * DAY_MS;
@@ -52,30 +49,14 @@ export async function ensureAgentServingCert(dir: string, nodeName: string, ips:
       }
     } catch { /* unreadable: replaced below */ }
   }
-  const x509 = await import('@peculiar/x509');
-  x509.cryptoProvider.set(webcrypto as unknown as Crypto);
-  const keys = (await webcrypto.subtle.generateKey(EC_KEY, true, ['sign', 'verify'])) as CryptoKeyPair;
   const serial = randomBytes(16);
   serial[0] = (serial[0]! & 0x7f) || 0x01;
-  const cert = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: serial.toString('hex'),
-    name: [{ CN: [`${nodeName}@${Math.floor(now.getTime() / 1000)}`] }],
-    notBefore: new Date(now.getTime() - 60 * 60 * 1000),
-    notAfter: new Date(now.getTime() + LIFETIME_DAYS * DAY_MS),
-    signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' },
-    keys,
-    extensions: [
-      new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
-      new x509.SubjectAlternativeNameExtension([
-        ...dns.map((value) => ({ type: 'dns' as const, value })),
-        ...addrs.map((value) => ({ type: 'ip' as const, value })),
-      ]),
-    ],
+  // Written without @peculiar/x509, which would stay loaded in the agent for good (~6.5 MB).
+  const { createSelfSignedServerCert } = await import('../../util/der-x509.ts');
+  const out = createSelfSignedServerCert({
+    commonName: `${nodeName}@${Math.floor(now.getTime() / 1000)}`, dnsNames: dns, ipAddresses: addrs,
+    notBefore: new Date(now.getTime() - 60 * 60 * 1000), notAfter: new Date(now.getTime() + LIFETIME_DAYS * DAY_MS), serial,
   });
-  const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey)).toString('base64').replace(/.{1,64}/g, '$&\n');
-  const out = { certPem: cert.toString('pem') + '\n', keyPem: `-----BEGIN PRIVATE KEY-----\n${pkcs8}-----END PRIVATE KEY-----\n` };
   // Key first: a crash between the writes leaves a mismatched pair, which the next start replaces.
   await writeAtomic(keyPath, out.keyPem, 0o600);
   await writeAtomic(certPath, out.certPem, 0o644);

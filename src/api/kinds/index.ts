@@ -2,6 +2,7 @@
 // their own file are listed here; every other kind gets metadata validation with
 // DNS-1123 subdomain names and nothing else.
 import { RESOURCES } from '../scheme.ts';
+import { certificateSigningRequestKind } from './certificatesigningrequest.ts';
 import { configMapKind } from './configmap.ts';
 import { controllerRevisionKind } from './controllerrevision.ts';
 import { cronJobKind } from './cronjob.ts';
@@ -68,6 +69,7 @@ const DEFINITIONS: Record<string, KindDefinition> = {
   'autoscaling/HorizontalPodAutoscaler': horizontalPodAutoscalerKind,
   'batch/Job': jobKind,
   'batch/CronJob': cronJobKind,
+  'certificates.k8s.io/CertificateSigningRequest': certificateSigningRequestKind,
   'coordination.k8s.io/Lease': leaseKind,
   'discovery.k8s.io/EndpointSlice': endpointSliceKind,
   'events.k8s.io/Event': eventsEventKind,

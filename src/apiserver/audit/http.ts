@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { UserInfo } from '../authn/types.ts';
 import { bodyObservers, decodeBody, mediaType } from '../http/body.ts';
 import { parseResourcePath } from '../request-info.ts';
-import type { AuditLog } from './log.ts';
+import type { AuditLog, AuditRecord } from './log.ts';
 import type { RequestAttributes } from './policy.ts';
 
 const MAX_CAPTURE = 1024 * 1024;
@@ -32,7 +32,8 @@ const parseJson = (buf: Buffer): unknown => {
   }
 };
 
-export function auditRequest(log: AuditLog, req: IncomingMessage, res: ServerResponse, user: UserInfo, url: URL, path: string, longRunning: boolean): void {
+/** Starts the request's audit record (undefined when the policy says None). */
+export function auditRequest(log: AuditLog, req: IncomingMessage, res: ServerResponse, user: UserInfo, url: URL, path: string, longRunning: boolean): AuditRecord | undefined {
   const method = req.method ?? 'GET';
   const { attrs, apiVersion } = attributesOf(method, path, url.searchParams, user);
   const forwarded = String(req.headers['x-forwarded-for'] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
@@ -41,7 +42,7 @@ export function auditRequest(log: AuditLog, req: IncomingMessage, res: ServerRes
     sourceIPs: [...forwarded, req.socket.remoteAddress ?? ''].filter(Boolean),
     userAgent: req.headers['user-agent'],
   });
-  if (!record) return;
+  if (!record) return undefined;
   if (record.wantsRequestBody) {
     bodyObservers.set(req, (body) => {
       // Logged as JSON whatever the client sent (kubectl sends protobuf for built-in kinds).
@@ -75,4 +76,5 @@ export function auditRequest(log: AuditLog, req: IncomingMessage, res: ServerRes
     const code = res.writableFinished || res.headersSent ? res.statusCode : 499;
     record.complete(code, body?.kind === 'Status' ? { status: body.status, reason: body.reason, message: body.message } : undefined);
   });
+  return record;
 }

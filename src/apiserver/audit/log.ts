@@ -48,6 +48,11 @@ export class AuditRecord {
 
   started(): void { this.#emit('ResponseStarted'); }
 
+  /** The user an impersonating request acts as; on every stage after RequestReceived, as in Kubernetes. */
+  set impersonatedUser(u: { name: string; groups: string[]; uid?: string; extra?: Record<string, string[]> }) {
+    this.#base.impersonatedUser = { username: u.name, ...(u.uid ? { uid: u.uid } : {}), groups: [...u.groups], ...(u.extra ? { extra: u.extra } : {}) };
+  }
+
   complete(code: number, status?: { status?: string; reason?: string; message?: string }): void {
     this.#emit('ResponseComplete', { code, status });
   }
@@ -87,6 +92,7 @@ export class AuditLog {
   }
 
   write(event: Record<string, unknown>): void {
+    if (this.#out.writableEnded) return; // a request (or in-process call) finishing after close()
     this.#out.write(`${JSON.stringify(event)}\n`);
   }
 

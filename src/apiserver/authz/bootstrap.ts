@@ -1,11 +1,13 @@
 // The default policy every cluster starts with (kube-apiserver's bootstrap-roles hook):
 // cluster-admin, the aggregated admin/edit/view roles and their aggregate-to-* parts,
-// discovery, public info, basic self-review rights, and system:skiff:node for agents
-// joining with the cluster token. Created at server start and reconciled on each start
+// discovery, public info, basic self-review rights, node bootstrap (bootstrap-nodes.ts), and
+// system:skiff:node for the node simulator (the cluster join token's user). Created at server start and reconciled on each start
 // unless an object's autoupdate annotation is "false".
 import type { KObject } from '../../api/object.ts';
 import type { ApiClient } from '../../client/types.ts';
 import type { PolicyRule } from './types.ts';
+import { controllerClusterRoleBindings, controllerClusterRoles } from './bootstrap-controllers.ts';
+import { joinTokenBinding, nodeCertificateClusterRoleBindings, nodeCertificateClusterRoles } from './bootstrap-nodes.ts';
 
 const RBAC = 'rbac.authorization.k8s.io';
 const AUTOUPDATE = 'rbac.authorization.kubernetes.io/autoupdate';
@@ -113,6 +115,8 @@ export function bootstrapClusterRoles(): KObject[] {
     clusterRole('system:discovery', [urls(['/api', '/api/*', '/apis', '/apis/*', '/healthz', '/livez', '/openapi', '/openapi/*', '/readyz', '/version', '/version/'])]),
     clusterRole('system:public-info-viewer', [urls(['/healthz', '/livez', '/readyz', '/version', '/version/'])]),
     clusterRole('system:skiff:node', NODE_RULES),
+    ...nodeCertificateClusterRoles(),
+    ...controllerClusterRoles(),
   ];
 }
 
@@ -122,7 +126,10 @@ export function bootstrapClusterRoleBindings(): KObject[] {
     clusterBinding('system:basic-user', 'system:basic-user', ['system:authenticated']),
     clusterBinding('system:discovery', 'system:discovery', ['system:authenticated']),
     clusterBinding('system:public-info-viewer', 'system:public-info-viewer', ['system:authenticated', 'system:unauthenticated']),
-    clusterBinding('system:skiff:node', 'system:skiff:node', [NODE_BOOTSTRAP_GROUP]),
+    // Only the cluster join token's user (for `skiff sim`); bootstrap tokens and nodes get no more than bootstrap-nodes.ts grants.
+    joinTokenBinding('system:skiff:node', 'system:skiff:node'),
+    ...nodeCertificateClusterRoleBindings(),
+    ...controllerClusterRoleBindings(),
   ];
 }
 

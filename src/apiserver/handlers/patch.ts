@@ -29,7 +29,7 @@ export async function patchResource(ctx: HandlerContext): Promise<void> {
     return patchScale(ctx, (scale) => patchErrors(() => applyPatchOf(type, scale, patch, undefined)));
   }
   const { obj, created } = await patchObject(registry, info.resource, info.namespace, info.name!, type, patch, {
-    ...writeOptions(ctx), subresource: info.subresource as 'status' | undefined, force: boolParam(query, 'force') ?? false,
+    ...writeOptions(ctx), subresource: info.subresource as 'status' | 'approval' | undefined, force: boolParam(query, 'force') ?? false,
   });
   respondObject(ctx, created ? 201 : 200, obj, neg);
 }

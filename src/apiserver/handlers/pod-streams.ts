@@ -28,7 +28,12 @@ import { isWebSocketUpgrade, proxyUpgrade, websocketRefusal, writeRawResponse } 
 import type { HandlerContext } from './resource.ts';
 
 /** The client certificate the API server presents to node agents. */
-export interface KubeletClientConfig { certPem: string; keyPem: string }
+export interface KubeletClientConfig {
+  certPem: string;
+  keyPem: string;
+  /** The cluster CA: agents' serving certificates must chain to it (kube-apiserver's --kubelet-certificate-authority). Unverified without it. */
+  caPem?: string;
+}
 
 export type PodStreamSubresource = 'log' | 'exec' | 'attach' | 'portforward';
 const STREAMS = new Set<string>(['log', 'exec', 'attach', 'portforward']);
@@ -195,8 +200,8 @@ export function agentError(code: number, body: string): ApiError {
 }
 
 function kubeletTls(client: KubeletClientConfig | undefined) {
-  // The agent's serving certificate is self-signed and not verified (see the file comment).
-  return { cert: client?.certPem, key: client?.keyPem, rejectUnauthorized: false };
+  // Agents serve with a certificate the cluster CA signed for their name and address (kubelet-serving CSR).
+  return { cert: client?.certPem, key: client?.keyPem, ca: client?.caPem, rejectUnauthorized: client?.caPem !== undefined };
 }
 
 /** pods/log: a streamed GET relayed from the agent, flushed as it arrives. */
@@ -281,7 +286,7 @@ export async function handlePodStreamUpgrade(u: UpgradeContext): Promise<void> {
   const target = await connectLocation(u.registry, info, u.query);
   const t = kubeletTls(u.kubeletClient);
   try {
-    await proxyUpgrade(req, u.socket, u.head, target, { tls: { certPem: t.cert, keyPem: t.key } });
+    await proxyUpgrade(req, u.socket, u.head, target, { tls: { certPem: t.cert, keyPem: t.key, caPem: t.ca } });
   } catch (err) {
     throw new ApiError(500, 'InternalError', `error dialing backend: ${(err as Error)?.message ?? String(err)}`);
   }

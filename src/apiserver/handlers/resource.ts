@@ -153,7 +153,7 @@ async function handleCreate(ctx: HandlerContext): Promise<void> {
 async function handleUpdate(ctx: HandlerContext): Promise<void> {
   const { info, registry } = ctx;
   const neg = negotiate(ctx.req.headers.accept, { allowTable: true });
-  if (info.subresource && info.subresource !== 'status' && info.subresource !== 'finalize') throw methodNotAllowed();
+  if (info.subresource && info.subresource !== 'status' && info.subresource !== 'finalize' && info.subresource !== 'approval') throw methodNotAllowed();
   const obj = await readObject(ctx);
   const opts = { ...writeOptions(ctx), subresource: info.subresource as WriteOptions['subresource'] };
   const updated = await registry.update(info.resource, info.namespace, info.name!, obj, opts);

@@ -5,6 +5,7 @@ import { ApiError, badRequest, invalid, staleObject } from '../errors.ts';
 import { negotiate } from '../http/negotiate.ts';
 import { send } from '../http/respond.ts';
 import { readObject, writeOptions, warningHeaders, type HandlerContext } from './resource.ts';
+import { mutateScale, scaleAdmitted, scaleView, validateScale } from '../admission/webhook/index.ts';
 
 function scaleDef(ctx: HandlerContext) {
   const def = ctx.registry.strategy(ctx.info.resource).scale;
@@ -13,14 +14,7 @@ function scaleDef(ctx: HandlerContext) {
 }
 
 function toScale(ctx: HandlerContext, obj: KObject): KObject {
-  const def = scaleDef(ctx);
-  const m = obj.metadata;
-  return {
-    kind: 'Scale', apiVersion: 'autoscaling/v1',
-    metadata: { name: m.name, namespace: m.namespace, uid: m.uid, resourceVersion: m.resourceVersion, creationTimestamp: m.creationTimestamp },
-    spec: { replicas: def.specReplicas(obj) },
-    status: { replicas: def.statusReplicas(obj), selector: def.selector(obj) },
-  };
+  return scaleView(scaleDef(ctx), obj);
 }
 
 export async function getScale(ctx: HandlerContext): Promise<void> {
@@ -44,18 +38,23 @@ async function applyScale(ctx: HandlerContext, change: (scale: KObject) => KObje
   const neg = negotiate(ctx.req.headers.accept);
   const opts = writeOptions(ctx);
   let result: KObject | undefined;
-  const updated = await registry.guaranteedUpdate(info.resource, info.namespace, info.name!, (current) => {
-    const scale = change(toScale(ctx, current));
+  const updated = await registry.guaranteedUpdate(info.resource, info.namespace, info.name!, async (current) => {
+    const old = toScale(ctx, current);
+    const scale = change(structuredClone(old));
     if (!isPlainObject(scale) || !isPlainObject(scale.spec)) throw badRequest('the body must be an autoscaling/v1 Scale');
     const wanted = scale.metadata?.resourceVersion;
     if (wanted && wanted !== current.metadata.resourceVersion) throw staleObject(info.resource, info.name!);
+    // Webhooks see UPDATE of <resource>/scale with Scale objects (admission/webhook/scale.ts).
+    const write = { resource: info.resource, namespace: info.namespace, name: info.name!, scale, old, user: ctx.user, dryRun: opts.dryRun, fieldManager: opts.fieldManager, warnings: ctx.warnings };
+    await mutateScale(registry, write);
     const replicas = (scale.spec as { replicas?: unknown }).replicas;
     if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) {
       throw invalid('Scale', 'autoscaling', info.name!, [{ type: 'FieldValueInvalid', field: 'spec.replicas', message: `Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0` }]);
     }
+    await validateScale(registry, write);
     def.setSpecReplicas(current, replicas);
     return current;
-  }, { ...opts, fieldValidation: 'Ignore' });
+  }, scaleAdmitted({ ...opts, fieldValidation: 'Ignore' as const }));
   result = toScale(ctx, updated);
   send(ctx.res, 200, result, neg.format, warningHeaders(ctx.warnings));
 }

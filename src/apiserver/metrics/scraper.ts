@@ -136,7 +136,7 @@ export class MetricsScraper implements ResourceMetricsSource {
   #httpsGet(url: string): Promise<string> {
     const c = this.#o.kubeletClient;
     return new Promise((resolve, reject) => {
-      const req = https.get(url, { cert: c?.certPem, key: c?.keyPem, rejectUnauthorized: false, agent: false }, (res) => {
+      const req = https.get(url, { cert: c?.certPem, key: c?.keyPem, ca: c?.caPem, rejectUnauthorized: c?.caPem !== undefined, agent: false }, (res) => {
         let body = '';
         res.setEncoding('utf8');
         res.on('data', (d) => { body += d; });

@@ -14,6 +14,7 @@ const BY_GROUP_VERSION: Record<string, string[]> = {
   'policy/v1': ['PodDisruptionBudget'],
   'networking.k8s.io/v1': ['Ingress'],
   'authentication.k8s.io/v1': ['TokenRequest'],
+  'certificates.k8s.io/v1': ['CertificateSigningRequest'],
   'authorization.k8s.io/v1': ['SelfSubjectAccessReview', 'SelfSubjectRulesReview', 'SubjectAccessReview', 'LocalSubjectAccessReview'],
 };
 

@@ -39,6 +39,11 @@ export const MESSAGES: Record<string, string> = {
   TokenRequestSpec: 'audiences=1:*s boundObjectRef=3:BoundObjectReference expirationSeconds=4:i!',
   BoundObjectReference: 'kind=1:s apiVersion=2:s name=3:s uid=4:s',
   TokenRequestStatus: 'token=1:s expirationTimestamp=2:Time',
+  // certificates.k8s.io/v1 (kubectl certificate approve|deny sends the CSR as protobuf; spec.extra is not read: the server sets the requestor).
+  CertificateSigningRequest: 'metadata=1:ObjectMeta spec=2:CertificateSigningRequestSpec status=3:CertificateSigningRequestStatus',
+  CertificateSigningRequestSpec: 'request=1:y username=2:s uid=3:s groups=4:*s usages=5:*s signerName=7:s expirationSeconds=8:i',
+  CertificateSigningRequestStatus: 'conditions=1:*CertificateSigningRequestCondition certificate=2:y',
+  CertificateSigningRequestCondition: 'type=1:s! status=6:s! reason=2:s message=3:s lastUpdateTime=4:Time lastTransitionTime=5:Time',
   // authorization.k8s.io/v1 (kubectl auth can-i sends its reviews as protobuf; spec.extra is not read).
   SelfSubjectAccessReview: 'metadata=1:ObjectMeta spec=2:SelfSubjectAccessReviewSpec',
   SelfSubjectAccessReviewSpec: 'resourceAttributes=1:ResourceAttributes nonResourceAttributes=2:NonResourceAttributes',

@@ -25,6 +25,7 @@ import { admitLimitRanges } from '../admission/limitranger.ts';
 import { admitResourceQuota, NamespaceLocks } from '../admission/resourcequota/admission.ts';
 import { usageOf, type Usage } from '../admission/resourcequota/usage.ts';
 import { admitDefaultIngressClass } from '../admission/default-ingress-class.ts';
+import { setRequestor } from '../../api/kinds/certificatesigningrequest.ts';
 import { admitPodSecurity, labelErrors as podSecurityLabelErrors, podTemplateOf } from '../admission/podsecurity/admission.ts';
 import { allocateServiceAddresses, parseServiceCidr, ServiceAllocationLock, type ServiceRange } from './service-ips.ts';
 import { WatchCache, type CachedObject } from '../watchcache/index.ts';
@@ -42,10 +43,10 @@ export interface WriteOptions {
   /** Warnings for the client (HTTP Warning headers). */
   warnings?: string[];
   /** status and finalize change only their part; binding may set spec.nodeName and status. */
-  subresource?: 'status' | 'finalize' | 'binding';
+  subresource?: 'status' | 'finalize' | 'binding' | 'approval';
   /** The caller hands the input over (a freshly decoded request body): no defensive copy. */
   inputOwned?: boolean;
-  /** The authenticated caller, for admission webhooks; in-process writers leave it unset. */
+  /** The authenticated caller, for admission webhooks (a controller's own identity in-process; unset: the API server). */
   user?: UserInfo;
 }
 
@@ -259,6 +260,7 @@ export class Registry {
     if (r.group === 'networking.k8s.io' && r.kind === 'Ingress') {
       admitDefaultIngressClass(obj, (await this.listFromCache(INGRESS_CLASSES, undefined, {})).items.map((c) => c.obj));
     }
+    if (r.group === 'certificates.k8s.io' && r.kind === 'CertificateSigningRequest') setRequestor(obj, opts.user);
     const strategy = this.strategy(r);
     strategy.defaults?.(obj);
     await this.#webhooks.mutate(writeAttributes('CREATE', r, ns, meta.name!, opts, obj, undefined, strategy));
@@ -472,8 +474,8 @@ export class Registry {
     if (meta.generation === undefined) delete meta.generation;
 
     const hasStatus = r.subresources.includes('status');
-    if (opts.subresource === 'status') {
-      // Status writes change status only (ResetObjectMetaForStatus).
+    if (opts.subresource === 'status' || opts.subresource === 'approval') {
+      // Status writes change status only (ResetObjectMetaForStatus); a CSR's approval is a status write too.
       const status = obj.status;
       const keep = structuredClone(current);
       if (status === undefined) delete keep.status; else keep.status = status;

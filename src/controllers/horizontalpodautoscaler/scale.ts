@@ -2,6 +2,8 @@
 // the kind's ScaleDef (the same code path as the /scale subresource handler).
 import { lookupKind, parseApiVersion } from '../../api/scheme.ts';
 import type { Registry } from '../../apiserver/registry/registry.ts';
+import { authorizeInProcess, identityOf, unwrapRegistry } from '../../client/inprocess-auth.ts';
+import { mutateScale, scaleAdmitted, scaleView, validateScale } from '../../apiserver/admission/webhook/index.ts';
 
 export interface TargetRef { apiVersion?: string; kind: string; name: string }
 export interface Scale { replicas: number; statusReplicas: number; selector: string }
@@ -25,12 +27,27 @@ export class RegistryScaleClient implements ScaleClient {
 
   async get(namespace: string, ref: TargetRef): Promise<Scale> {
     const { r, def } = this.#resolve(ref);
-    const o = await this.registry.get(r, namespace, ref.name);
+    // Authorized as the /scale subresource (`*/scale`), as the HTTP scale client would be.
+    await authorizeInProcess(identityOf(this.registry), 'get', r, namespace, ref.name, 'scale');
+    const o = await unwrapRegistry(this.registry).get(r, namespace, ref.name);
     return { replicas: def.specReplicas(o), statusReplicas: def.statusReplicas(o), selector: def.selector(o) };
   }
 
   async update(namespace: string, ref: TargetRef, replicas: number): Promise<void> {
     const { r, def } = this.#resolve(ref);
-    await this.registry.guaranteedUpdate(r, namespace, ref.name, (cur) => { def.setSpecReplicas(cur, replicas); return cur; }, { fieldManager: this.fieldManager, fieldValidation: 'Ignore' });
+    const id = identityOf(this.registry);
+    await authorizeInProcess(id, 'update', r, namespace, ref.name, 'scale');
+    const registry = unwrapRegistry(this.registry);
+    // As a write to .../scale: webhooks on `<resource>/scale` see it (admission/webhook/scale.ts).
+    await registry.guaranteedUpdate(r, namespace, ref.name, async (cur) => {
+      const old = scaleView(def, cur);
+      const scale = structuredClone(old);
+      (scale.spec as { replicas: number }).replicas = replicas;
+      const write = { resource: r, namespace, name: ref.name, scale, old, user: id?.user, fieldManager: this.fieldManager };
+      await mutateScale(registry, write);
+      await validateScale(registry, write);
+      def.setSpecReplicas(cur, (scale.spec as { replicas: number }).replicas);
+      return cur;
+    }, scaleAdmitted({ fieldManager: this.fieldManager, fieldValidation: 'Ignore' as const, user: id?.user }));
   }
 }

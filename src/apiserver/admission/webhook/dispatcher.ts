@@ -32,7 +32,7 @@ export class WebhookAdmission {
     if (!this.#applies(a)) return;
     const candidates = orderedWebhooks(await this.#source.configurations('mutating')).filter((c) => rulesMatch(c.hook, a));
     if (!candidates.length) return;
-    const keep = a.object && systemFields(a.object);
+    const keep = a.object && a.operation !== 'CONNECT' && systemFields(a.object);
     let prepared = false;
     let changedAny = false;
     const invokedReinvocable = new Set<string>();
@@ -82,7 +82,7 @@ export class WebhookAdmission {
   }
 
   #applies(a: AdmissionAttributes): boolean {
-    return !isExempt(a) && a.subresource !== 'binding';
+    return !a.skip && !isExempt(a) && a.subresource !== 'binding';
   }
 
   async #selected(c: ConfiguredWebhook, a: AdmissionAttributes): Promise<boolean> {

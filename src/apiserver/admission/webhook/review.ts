@@ -22,7 +22,8 @@ function userInfoOf(a: AdmissionAttributes): Record<string, unknown> {
   return { username: u.name, ...(u.uid ? { uid: u.uid } : {}), groups: u.groups, ...(u.extra ? { extra: u.extra } : {}) };
 }
 
-function optionsOf(a: AdmissionAttributes): Record<string, unknown> {
+function optionsOf(a: AdmissionAttributes): Record<string, unknown> | null {
+  if (a.operation === 'CONNECT') return null; // the object is the options (PodExecOptions...)
   const kind = a.operation === 'CREATE' ? 'CreateOptions' : a.operation === 'UPDATE' ? 'UpdateOptions' : 'DeleteOptions';
   const opts: Record<string, unknown> = { kind, apiVersion: 'meta.k8s.io/v1' };
   if (a.dryRun) opts.dryRun = ['All'];
@@ -32,7 +33,7 @@ function optionsOf(a: AdmissionAttributes): Record<string, unknown> {
 
 export function reviewRequest(version: string, uid: string, a: AdmissionAttributes, object: KObject | undefined): Record<string, unknown> {
   const r = a.resource;
-  const kind = { group: r.group, version: r.version, kind: r.kind };
+  const kind = a.kind ?? { group: r.group, version: r.version, kind: r.kind };
   const resource = { group: r.group, version: r.version, resource: r.resource };
   return {
     apiVersion: `admission.k8s.io/${version}`,

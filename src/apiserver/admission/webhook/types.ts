@@ -21,11 +21,15 @@ export interface AdmissionAttributes {
   /** The stored object (UPDATE and DELETE). */
   oldObject?: KObject;
   dryRun?: boolean;
-  /** Who asked; in-process writers (controllers) leave it unset. */
+  /** Who asked (a controller's own identity for in-process writes; unset: the API server itself). */
   user?: UserInfo;
   fieldManager?: string;
   /** Warnings from webhooks are appended here (sent as Warning headers). */
   warnings?: string[];
+  /** The object's kind when it is not the resource's own (PodExecOptions for CONNECT, autoscaling/v1 Scale). */
+  kind?: { group: string; version: string; kind: string };
+  /** Already offered to webhooks in another shape (a /scale write's UPDATE of the main resource). */
+  skip?: boolean;
   /** Defaults the object before the first webhook sees it (the kind's defaulting). */
   prepare?: (obj: KObject) => void;
 }
