@@ -7,10 +7,14 @@
 //  - idle RSS (VmRSS from /proc) after --idle-seconds (default 10, --quick 2) on a fresh
 //    data dir, and after a restart on a data dir holding 1,000 ConfigMaps (--quick 100);
 //  - agent (root, containerd): `skiff agent` joined to the server, start → node ready, and
-//    its idle RSS (the agent process alone; containerd is its own process); skipped with
-//    the reason otherwise, or with --no-agent;
+//    its idle RSS (the agent process alone; containerd is its own process) with its
+//    anonymous/file-backed split, on its first start (key, node certificate, serving
+//    certificate and built-in images made then) and after a restart on the same directory;
+//    skipped with the reason otherwise, or with --no-agent. The agent runs with
+//    bin/skiff.js's V8 flags (SKIFF_AGENT_V8_FLAGS replaces them, '' for none);
 //  - reference: `node -e ''` spawn → exit, and the RSS of an idle `node -e` timer.
-// The server runs from the bundle (rebuilt first), as `skiff server` does after a build.
+// Server and agent run from the bundle (rebuilt first; SKIFF_FROM_BUNDLE=1 keeps them on it
+// while others edit the tree), as `skiff` does after a build.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -24,6 +28,9 @@ import { prepareBundle, adminTls, freePort, percentiles, report, rssMb, summariz
 const ROOT = path.resolve(import.meta.dirname, '..');
 const BIN = path.join(ROOT, 'bin/skiff.js');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+// The bundle prepareBundle() just built, even if someone edits the tree meanwhile (else
+// bin/skiff.js would switch to the sources mid-run); nothing when measuring the sources.
+const ENV = process.env.SKIFF_FROM_SOURCE === '1' ? process.env : { ...process.env, SKIFF_FROM_BUNDLE: '1' };
 const log = (msg: string) => console.error(`[footprint bench] ${msg}`);
 
 interface Started { child: ChildProcess; readyMs: number; firstRequestMs: number; url: string; tls: https.AgentOptions }
@@ -55,7 +62,7 @@ function request(url: string, tls: https.AgentOptions, method: string, p: string
 async function startServer(dataDir: string): Promise<Started> {
   const port = await freePort();
   const t0 = performance.now();
-  const child = spawn(process.execPath, [BIN, 'server', '--data-dir', dataDir, '--https-listen-port', String(port), '--disable-agent'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, 'server', '--data-dir', dataDir, '--https-listen-port', String(port), '--disable-agent'], { stdio: ['ignore', 'pipe', 'pipe'], env: ENV });
   const m = await waitForLine(child, /ready at (https:\/\/\S+)/, 'server');
   const readyMs = performance.now() - t0;
   const url = m[1]!;
@@ -76,6 +83,13 @@ async function stop(child: ChildProcess): Promise<void> {
   const k = setTimeout(() => child.kill('SIGKILL'), 20_000);
   await once(child, 'exit');
   clearTimeout(k);
+}
+
+/** VmRSS and its anonymous (heaps, buffers) and file-backed (mostly the node binary's pages) parts, MB. */
+function rssSplit(pid: number): { rss: number; anon: number; file: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN) / 1024;
+  return { rss: kb('VmRSS'), anon: kb('RssAnon'), file: kb('RssFile') };
 }
 
 /** Node's own floor: `node -e ''` spawn → exit (median), and the RSS of an idle node process. */
@@ -157,22 +171,38 @@ export async function run(argv: string[]): Promise<void> {
     } else {
       const agentDir = tmp();
       const token = readFileSync(path.join(dataDir, 'token'), 'utf8').trim();
-      const t0 = performance.now();
-      const a = spawn(process.execPath, [BIN, 'agent', '--server', s2.url, '--token', token, '--data-dir', agentDir, '--kubelet-port', '0', '--node-name', 'bench-fp-node'], { stdio: ['ignore', 'pipe', 'pipe'] });
-      children.push(a);
+      const runAgent = async (what: string) => {
+        const t0 = performance.now();
+        const a = spawn(process.execPath, [BIN, 'agent', '--server', s2.url, '--token', token, '--data-dir', agentDir, '--kubelet-port', '0', '--node-name', 'bench-fp-node'], { stdio: ['ignore', 'pipe', 'pipe'], env: ENV });
+        children.push(a);
+        try {
+          await waitForLine(a, /node \S+ ready/, 'agent', 120_000);
+          const readyMs = performance.now() - t0;
+          await sleep(idleMs);
+          const mem = rssSplit(a.pid!);
+          log(`agent (${what}): ready ${Math.round(readyMs)} ms, idle RSS ${Math.round(mem.rss)} MB (anonymous ${Math.round(mem.anon)}, file ${Math.round(mem.file)})`);
+          return { readyMs, ...mem };
+        } finally {
+          await stop(a);
+        }
+      };
       try {
-        await waitForLine(a, /node \S+ ready/, 'agent', 120_000);
-        const agentReadyMs = performance.now() - t0;
-        await sleep(idleMs);
-        const agentRss = rssMb(a.pid!);
-        log(`agent: ready ${Math.round(agentReadyMs)} ms, idle RSS ${Math.round(agentRss)} MB`);
+        // First start: makes its key, certificates and the built-in images. Then a restart
+        // on the same directory, as after a reboot or an upgrade: all of that is on disk.
+        const fresh = await runAgent('first start');
+        const again = await runAgent('restart');
         agentRow = [
-          { metric: 'agent start → node ready', value: Math.round(agentReadyMs), unit: 'ms' },
-          { metric: `agent idle RSS (${idleMs / 1000} s, no pods)`, value: agentRss, unit: 'MB', goal: '≤ 60 MB' },
+          { metric: 'agent start → node ready', value: Math.round(fresh.readyMs), unit: 'ms' },
+          { metric: `agent idle RSS (${idleMs / 1000} s, no pods)`, value: fresh.rss, unit: 'MB', goal: '≤ 60 MB' },
+          { metric: 'agent restart → node ready', value: Math.round(again.readyMs), unit: 'ms' },
+          { metric: `agent idle RSS after a restart (${idleMs / 1000} s, no pods)`, value: again.rss, unit: 'MB', goal: '≤ 60 MB' },
         ];
-        agentExtra = { agentReadyMs, agentRss };
+        agentExtra = {
+          agentReadyMs: fresh.readyMs, agentRss: fresh.rss, agentRssAnon: fresh.anon, agentRssFile: fresh.file,
+          agentRestartReadyMs: again.readyMs, agentRestartRss: again.rss, agentRestartRssAnon: again.anon, agentRestartRssFile: again.file,
+          agentV8Flags: process.env.SKIFF_AGENT_V8_FLAGS ?? 'default (bin/skiff.js)',
+        };
       } finally {
-        await stop(a);
         const k = spawn(process.execPath, [BIN, 'killall', '--data-dir', agentDir], { stdio: 'ignore' });
         await once(k, 'exit');
       }

@@ -17,7 +17,8 @@
 // (10) --settle S (seconds after the last pod Running, 10) --stall S (give up when no pod
 // has started for S seconds, 60); --quick: 50 nodes, 500 pods,
 // 100/s, burst 100. The issue's target sizes take hours; see bench/README.md.
-// SKIFF_BENCH_SERVER_NODE_FLAGS="--cpu-prof --cpu-prof-dir=DIR" profiles the server.
+// SKIFF_BENCH_SERVER_NODE_FLAGS="--cpu-prof --cpu-prof-dir=DIR" profiles the server,
+// SKIFF_BENCH_SIM_NODE_FLAGS the same for `skiff sim` (written when each exits).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -153,7 +154,8 @@ export async function run(argv: string[]): Promise<void> {
 
     // Simulated nodes; a node watch counts Ready transitions from then on.
     const token = readFileSync(path.join(dataDir, 'token'), 'utf8').trim();
-    const sim = spawn(process.execPath, [BIN, 'sim', '--server', url, '--token', token, '--ca-file', path.join(dataDir, 'tls/ca.crt'),
+    const simNodeFlags = (process.env.SKIFF_BENCH_SIM_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
+    const sim = spawn(process.execPath, [...simNodeFlags, BIN, 'sim', '--server', url, '--token', token, '--ca-file', path.join(dataDir, 'tls/ca.crt'),
       '--nodes', String(numNodes), '--name-prefix', 'scale'], { stdio: ['ignore', 'pipe', 'pipe'] });
     children.push(sim);
     let simOut = '';
@@ -317,11 +319,11 @@ export async function run(argv: string[]): Promise<void> {
     sample();
 
     // Results.
-    const startup = (from: number, to: number) => {
+    const startup = (from: number, to: number, seen = runningAt) => {
       const out: number[] = [];
       for (const [key, t] of createdAt) {
         const i = Number(key.slice(key.lastIndexOf('-') + 1));
-        const r = runningAt.get(key);
+        const r = seen.get(key);
         if (i >= from && i < to && r !== undefined) out.push(r - t);
       }
       return out;
@@ -329,6 +331,9 @@ export async function run(argv: string[]): Promise<void> {
     const startAll = startup(0, numPods);
     const startSteady = startup(0, steady);
     const startBurst = startup(steady, numPods);
+    // The scheduler's share: create → spec.nodeName seen on the watch.
+    const boundAll = startup(0, numPods, boundAt);
+    const boundBurst = startup(steady, numPods, boundAt);
     for (const ms of createLatency) lat.add('mutating: POST pods (load)', ms);
     const cls = (c: string) => summarize(lat.of(c));
     const mut = cls('mutating');
@@ -358,6 +363,9 @@ export async function run(argv: string[]): Promise<void> {
       { metric: 'pod startup p99 (create → Running)', value: st.p99, unit: 'ms', goal: '≤ 1000 ms' },
       ...(startSteady.length ? [{ metric: 'pod startup p99, steady phase', value: summarize(startSteady).p99, unit: 'ms' }] : []),
       ...(startBurst.length ? [{ metric: 'pod startup p99, burst phase', value: summarize(startBurst).p99, unit: 'ms' }] : []),
+      { metric: 'create → bound p50', value: summarize(boundAll).p50, unit: 'ms' },
+      { metric: 'create → bound p99', value: summarize(boundAll).p99, unit: 'ms' },
+      ...(boundBurst.length ? [{ metric: 'create → bound p99, burst phase', value: summarize(boundBurst).p99, unit: 'ms' }] : []),
       { metric: 'server peak RSS (sampled 1/s)', value: rssPeak, unit: 'MB', goal: '≤ 4096 MB' },
       { metric: 'sim peak RSS', value: simPeak, unit: 'MB' },
       { metric: 'server CPU, mean over the run', value: mean(series.serverCpu), unit: '% core' },
@@ -377,6 +385,7 @@ export async function run(argv: string[]): Promise<void> {
         percentiles('pod startup (create → Running)', startAll, 1000),
         percentiles('pod startup, steady', startSteady, 1000),
         percentiles('pod startup, burst', startBurst, 1000),
+        percentiles('create → bound', boundAll),
       ],
       perCall,
       series: Object.values(series),

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KObject } from '../api/object.ts';
 import { FakeClock } from './clock.ts';
-import { Scheduler } from './scheduler.ts';
+import { Scheduler, sliceFor } from './scheduler.ts';
 import { node, pod, seededRng } from './testing.ts';
 
 /** A scheduler whose binder plays the API server + informer: a bind comes back as an update. */
@@ -196,4 +196,10 @@ test('nominated: from informer events; cleared when the pod is deleted or the no
   await h.sched.settle();
   assert.deepEqual(h.binds, [['low', 'a'], ['low2', 'b']]);
   await h.stop();
+});
+
+test('a scheduling turn runs as long as the rest of the process just did, within bounds', () => {
+  assert.equal(sliceFor(1, 5, 25), 5); // an idle loop: the base slice
+  assert.equal(sliceFor(12, 5, 25), 12); // busy: half the thread
+  assert.equal(sliceFor(400, 5, 25), 25); // never long enough to stall requests
 });

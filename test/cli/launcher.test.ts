@@ -56,3 +56,35 @@ test('runs the sources when an input changed, is gone, or nothing was built', (t
   rmSync(path.join(tree.dir, 'dist/skiff-TEST.js')); // replaced by a newer build
   assert.equal(tree.run(), 'source');
 });
+
+test('SKIFF_FROM_BUNDLE=1 runs the last bundle even after an input changed', (t) => {
+  const tree = scratchTree();
+  t.after(() => rmSync(tree.dir, { recursive: true, force: true }));
+  tree.writeInfo();
+  const main = path.join(tree.dir, 'src/cli/main.ts');
+  const later = new Date(statSync(main).mtimeMs + 5000);
+  utimesSync(main, later, later);
+  assert.equal(tree.run(), 'source');
+  assert.equal(tree.run({ SKIFF_FROM_BUNDLE: '1' }), 'bundle');
+});
+
+test('`skiff agent` gets the memory V8 flags, all known to this Node; other commands none', (t) => {
+  const tree = scratchTree();
+  t.after(() => rmSync(tree.dir, { recursive: true, force: true }));
+  tree.writeInfo();
+  const launch = (args: string[], env: Record<string, string | undefined> = {}) => {
+    const e: NodeJS.ProcessEnv = { ...process.env, SKIFF_FROM_SOURCE: '' };
+    delete e.SKIFF_AGENT_V8_FLAGS;
+    const r = spawnSync(process.execPath, [path.join(tree.dir, 'bin/skiff.js'), ...args], { encoding: 'utf8', env: { ...e, ...env } });
+    assert.equal(r.status, 0, r.stderr);
+    return r;
+  };
+  // V8 names a flag it does not know on stderr: the default list has none of those.
+  const agent = launch(['agent']);
+  assert.equal(agent.stdout.trim(), 'bundle');
+  assert.equal(agent.stderr, '');
+  // The list is applied for `agent` only; SKIFF_AGENT_V8_FLAGS replaces it.
+  assert.match(launch(['agent'], { SKIFF_AGENT_V8_FLAGS: '--no-such-skiff-flag' }).stderr, /no-such-skiff-flag/);
+  assert.doesNotMatch(launch(['server'], { SKIFF_AGENT_V8_FLAGS: '--no-such-skiff-flag' }).stderr, /no-such-skiff-flag/);
+  assert.equal(launch(['agent'], { SKIFF_AGENT_V8_FLAGS: '' }).stderr, '');
+});

@@ -95,3 +95,34 @@ test('status is owned only through the status subresource', () => {
   record(created, mainWrite, 'someone');
   assert.equal(mainWrite.metadata.managedFields?.find((m) => m.manager === 'someone'), undefined);
 });
+
+test('a manager rewriting only fields it owns keeps every entry, refreshes its own time and re-sorts', () => {
+  const T2 = '2026-11-23T12:00:00Z';
+  const created = record(undefined, pod({ app: 'web' }), 'creator', { now: T1 });
+  const labelled = structuredClone(created);
+  (labelled.metadata.labels as Record<string, string>)['tier'] = 'db';
+  record(created, labelled, 'labeller', { now: T0 }); // older than the creator's entry: sorted first
+  assert.deepEqual(labelled.metadata.managedFields?.map((m) => m.manager), ['labeller', 'creator']);
+
+  const again = structuredClone(labelled);
+  (again.metadata.labels as Record<string, string>)['tier'] = 'cache';
+  record(labelled, again, 'labeller', { now: T2 });
+  const [first, second] = again.metadata.managedFields!;
+  assert.deepEqual(first, labelled.metadata.managedFields![1]); // the creator's entry, untouched
+  assert.deepEqual(second, { ...labelled.metadata.managedFields![0], time: T2 });
+
+  // The same write with managedFields the client changed goes through the full bookkeeping
+  // (the fast path only trusts entries identical to the stored ones).
+  const sentOwn = structuredClone(labelled);
+  (sentOwn.metadata.labels as Record<string, string>)['tier'] = 'cache';
+  sentOwn.metadata.managedFields = [sentOwn.metadata.managedFields![1]!];
+  record(labelled, sentOwn, 'labeller', { now: T2 });
+  assert.deepEqual(sentOwn.metadata.managedFields?.map((m) => m.manager), ['creator', 'labeller']);
+  assert.deepEqual(sentOwn.metadata.managedFields?.[1]?.fieldsV1, { 'f:metadata': { 'f:labels': { 'f:tier': {} } } });
+
+  // Changing a field another manager owns still moves it.
+  const taken = structuredClone(again);
+  (taken.metadata.labels as Record<string, string>)['app'] = 'api';
+  record(again, taken, 'labeller', { now: T2 });
+  assert.doesNotMatch(JSON.stringify(taken.metadata.managedFields?.find((m) => m.manager === 'creator')?.fieldsV1), /f:app/);
+});

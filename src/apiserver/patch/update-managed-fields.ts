@@ -9,6 +9,7 @@ import { diffFields } from './field-diff.ts';
 import { FieldSet } from './field-set.ts';
 import { decodeManagedFields, encodeManagedFields, ownableFields, sameManager, toSecondPrecision } from './managed-fields.ts';
 import type { Manager } from './managed-fields.ts';
+import { withUnchangedOwnership } from './unchanged-ownership.ts';
 
 export interface UpdateManagedFieldsArgs {
   /** The stored object before the write; undefined on create. */
@@ -32,14 +33,20 @@ export function updateManagedFields(args: UpdateManagedFieldsArgs): void {
     delete updated.metadata.managedFields;
     return;
   }
-  const managers = decodeManagedFields(sent && sent.length > 0 ? sent : old?.metadata.managedFields);
-
-  const diff = diffFields(withoutManagedFields(old), withoutManagedFields(updated), args.schema);
+  const diff = diffFields(ownablePart(old, subresource), ownablePart(updated, subresource), args.schema);
   const changed = ownableFields(diff.changed, subresource);
   const removed = ownableFields(diff.removed, subresource);
   const touched = changed.union(removed);
 
   const me: Omit<Manager, 'fields'> = { manager, operation: 'Update', apiVersion, ...(subresource ? { subresource } : {}) };
+  if (sent && sent.length > 0) {
+    const kept = withUnchangedOwnership(sent, old?.metadata.managedFields, me, changed, removed, args.now);
+    if (kept) {
+      updated.metadata.managedFields = kept;
+      return;
+    }
+  }
+  const managers = decodeManagedFields(sent && sent.length > 0 ? sent : old?.metadata.managedFields);
   let mine = managers.find((m) => sameManager(m, me));
   for (const m of managers) if (m !== mine) m.fields = m.fields.difference(touched);
   if (!mine && !changed.isEmpty()) {
@@ -60,9 +67,16 @@ function isResetRequest(sent: ManagedFieldsEntry[] | undefined): boolean {
   return sent !== undefined && sent.length === 1 && Object.keys(sent[0] ?? {}).length === 0;
 }
 
-function withoutManagedFields(obj: KObject | undefined): KObject | undefined {
+/**
+ * The part of the object a write through this (sub)resource can own; ownableFields would
+ * drop the rest of the diff anyway, so it is not compared at all: a status write (say, a
+ * node's pod status) compares statuses only, any other write everything but status.
+ */
+function ownablePart(obj: KObject | undefined, subresource: string | undefined): Record<string, unknown> | undefined {
   if (!obj) return undefined;
+  if (subresource === 'status') return { status: obj.status };
+  const { status: _status, ...rest } = obj;
   const metadata = { ...obj.metadata };
   delete metadata.managedFields;
-  return { ...obj, metadata };
+  return { ...rest, metadata };
 }

@@ -20,7 +20,8 @@ export function recordManagedFields(args: ManagedFieldsArgs): void {
   const { r, old, updated, manager } = args;
   if (!manager) {
     if (!updated.metadata.managedFields?.length && old?.metadata.managedFields) {
-      updated.metadata.managedFields = old.metadata.managedFields;
+      // A copy: `old` may be the watch cache's shared object (guaranteedUpdate).
+      updated.metadata.managedFields = structuredClone(old.metadata.managedFields);
     }
     return;
   }

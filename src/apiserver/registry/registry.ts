@@ -13,7 +13,7 @@ import { groupVersion, lookupResource, storageKey, STORED_RESOURCES } from '../.
 import type { KindStrategy } from '../../api/kinds/types.ts';
 import { strategyFor } from '../../api/kinds/index.ts';
 import { invalid as invalidField, type FieldError } from '../../api/field-error.ts';
-import type { Store, KeyValue } from '../../store/types.ts';
+import type { Store } from '../../store/types.ts';
 import { KeyExistsError, KeyNotFoundError, RevisionConflictError, CompactedError } from '../../store/types.ts';
 import { ApiError, alreadyExists, badRequest, conflict, forbidden, gone, invalid, notFound, staleObject } from '../errors.ts';
 import { decode, encode, jsonEqual } from './codec.ts';
@@ -351,7 +351,12 @@ export class Registry {
   /** PriorityClasses for the Priority admission step of pod creation. */
   readonly #priorityClasses: PriorityClassSource = {
     get: (name) => this.tryGet(PRIORITY_CLASSES, undefined, name),
-    list: async () => (await this.list(PRIORITY_CLASSES, undefined)).items,
+    // Every pod create asks for the globalDefault class: from the watch cache, not a store
+    // list, and without waiting for it unless a default exists (Kubernetes reads a lister).
+    list: async () => {
+      const any = (await this.listFromCache(PRIORITY_CLASSES, undefined, { resourceVersion: '0' })).items.some((c) => c.obj.globalDefault === true);
+      return any ? (await this.listFromCache(PRIORITY_CLASSES, undefined, {})).items.map((c) => c.obj) : [];
+    },
   };
 
   /** ServiceAccounts for the ServiceAccount admission step of pod creation. */
@@ -373,6 +378,10 @@ export class Registry {
 
   async #checkNamespaceOpen(ns: string): Promise<void> {
     if (!ns) throw badRequest('a namespace must be specified for a namespaced resource');
+    // An open namespace in the watch cache is enough (Kubernetes' NamespaceLifecycle reads
+    // its informer too); missing or terminating there, the store has the last word.
+    const cached = this.watchCache.peek(NAMESPACES)?.get(storageKey(NAMESPACES, undefined, ns))?.obj;
+    if (cached && !cached.metadata.deletionTimestamp) return;
     const nsObj = await this.tryGet(NAMESPACES, undefined, ns);
     if (!nsObj) throw notFound(NAMESPACES, ns);
     if (nsObj.metadata.deletionTimestamp) {
@@ -427,22 +436,47 @@ export class Registry {
     opts: WriteOptions, pinned: boolean,
   ): Promise<KObject> {
     const key = storageKey(r, ns, name);
+    // The first try starts from the watch cache's copy when it has one (no store read, no
+    // JSON.parse), as Kubernetes' GuaranteedUpdate starts from its cached object. The write
+    // is a compare-and-swap on that copy's revision, so a stale copy costs one more try from
+    // the store, never a lost update; so does any failure of the cached try (a precondition
+    // or a no-op judged against a stale copy must be judged again against the store).
+    // Services read the store: their update may share arrays with the old object.
+    let cached = isService(r) ? undefined : this.watchCache.peek(r)?.get(key);
     for (let attempt = 0; ; attempt++) {
-      const kv = await this.store.get(key);
-      if (!kv) throw notFound(r, name);
-      const current = decode(kv);
-      const next = await mutate(structuredClone(current));
-      const obj = opts.fieldValidation && opts.fieldValidation !== 'Ignore' ? this.#admitShape(r, ns, next, opts) : normalise(r, ns, next);
-      await this.#webhooks.mutate(writeAttributes('UPDATE', r, ns, name, opts, obj, current, this.strategy(r)));
-      const result = this.#prepareUpdate(r, current, obj, opts);
-      if (!opts.subresource && attempt === 0) await this.#admitPodSecurity(r, result, opts);
-      if (isService(r) && !opts.subresource) await this.#allocateService(r, result, current);
-      await this.#webhooks.validate(writeAttributes('UPDATE', r, ns, name, opts, result, current));
-      if (jsonEqual(stripRV(result), stripRV(current))) return current; // no-op: no new revision
-      if (opts.dryRun) return result;
+      const fromCache = cached !== undefined;
+      let current: KObject;
+      let revision: number;
+      if (cached) {
+        current = cached.obj; // shared with every reader of the cache: read only
+        revision = cached.revision;
+        cached = undefined;
+      } else {
+        const kv = await this.store.get(key);
+        if (!kv) throw notFound(r, name);
+        current = decode(kv);
+        revision = kv.modRevision;
+      }
       try {
-        return await this.#commitUpdate(r, key, kv, result);
+        const next = await mutate(structuredClone(current));
+        const obj = opts.fieldValidation && opts.fieldValidation !== 'Ignore' ? this.#admitShape(r, ns, next, opts) : normalise(r, ns, next);
+        await this.#webhooks.mutate(writeAttributes('UPDATE', r, ns, name, opts, obj, current, this.strategy(r)));
+        const result = this.#prepareUpdate(r, current, obj, opts);
+        if (!opts.subresource && attempt === 0) await this.#admitPodSecurity(r, result, opts);
+        if (isService(r) && !opts.subresource) await this.#allocateService(r, result, current);
+        await this.#webhooks.validate(writeAttributes('UPDATE', r, ns, name, opts, result, current));
+        if (jsonEqual(stripRV(result), stripRV(current))) {
+          // No-op: no new revision. From the cache, only if the store still has that copy.
+          if (!fromCache) return current;
+          const kv = await this.store.get(key);
+          if (kv && kv.modRevision === revision) return decode(kv);
+          attempt--; // again from the store; the cached try does not count
+          continue;
+        }
+        if (opts.dryRun) return result;
+        return await this.#commitUpdate(r, key, revision, result);
       } catch (err) {
+        if (fromCache) { attempt--; continue; }
         if (err instanceof RevisionConflictError && !pinned && attempt < MAX_UPDATE_RETRIES) continue;
         if (err instanceof RevisionConflictError) throw staleObject(r, name);
         if (err instanceof KeyNotFoundError) throw notFound(r, name);
@@ -503,14 +537,14 @@ export class Registry {
     return obj;
   }
 
-  async #commitUpdate(r: ResourceInfo, key: string, kv: KeyValue, obj: KObject): Promise<KObject> {
+  async #commitUpdate(r: ResourceInfo, key: string, revision: number, obj: KObject): Promise<KObject> {
     // An object being deleted whose last finalizer is gone is deleted now.
     if (obj.metadata.deletionTimestamp && !hasFinalizers(r, obj) && !isGraceful(obj)) {
-      const deleted = await this.store.delete(key, kv.modRevision);
+      const deleted = await this.store.delete(key, revision);
       const out = decode({ ...deleted, value: encode(obj) });
       return out;
     }
-    const stored = await this.store.update(key, encode(obj), kv.modRevision);
+    const stored = await this.store.update(key, encode(obj), revision);
     obj.metadata.resourceVersion = String(stored.modRevision);
     return obj;
   }

@@ -8,6 +8,8 @@ import { ResourceCache } from './resource-cache.ts';
 export type { CachedObject, CacheFilter, CacheEventType } from './resource-cache.ts';
 export { ResourceCache } from './resource-cache.ts';
 
+const cacheId = (r: ResourceInfo) => `${groupVersion(r)}/${r.resource}`;
+
 export class WatchCache {
   readonly #store: Store;
   readonly #caches = new Map<string, ResourceCache>();
@@ -18,7 +20,7 @@ export class WatchCache {
   }
 
   async for(r: ResourceInfo): Promise<ResourceCache> {
-    const id = `${groupVersion(r)}/${r.resource}`;
+    const id = cacheId(r);
     let cache = this.#caches.get(id);
     if (!cache || cache.failed) {
       if (this.#stopped) throw new Error('watch cache stopped');
@@ -27,6 +29,12 @@ export class WatchCache {
     }
     await cache.ready();
     return cache;
+  }
+
+  /** The resource's cache if it is already following the store; never starts one. */
+  peek(r: ResourceInfo): ResourceCache | undefined {
+    const cache = this.#caches.get(cacheId(r));
+    return cache?.following ? cache : undefined;
   }
 
   stop(): void {

@@ -74,6 +74,7 @@ export class ResourceCache {
   #oldest = 0;
   #storeWatcher?: Watcher;
   #ready?: Promise<void>;
+  #started = false;
   #failed = false;
 
   constructor(store: Store, resource: ResourceInfo, opts: { windowSize?: number } = {}) {
@@ -89,6 +90,13 @@ export class ResourceCache {
 
   get revision(): number { return this.#revision; }
   get failed(): boolean { return this.#failed; }
+  /** Listed and following the store (and not failed since). */
+  get following(): boolean { return this.#started && !this.#failed; }
+
+  /** The cached object at a storage key, if any (may lag the store by a few events). */
+  get(key: string): CachedObject | undefined {
+    return this.#objects.get(key);
+  }
 
   async #start(): Promise<void> {
     const prefix = storageKey(this.resource, undefined);
@@ -103,6 +111,7 @@ export class ResourceCache {
       // consistent read would wait for a write to this resource that may never come.
       onProgress: (revision) => this.#advance(revision),
     });
+    this.#started = true;
   }
 
   #apply(ev: WatchEvent): void {
@@ -182,6 +191,7 @@ export class ResourceCache {
   get watcherCount(): number { return this.#watchers.size; }
 
   stop(): void {
+    this.#started = false;
     this.#storeWatcher?.close();
     for (const w of this.#watchers) w.handlers.onEnd('closed');
     this.#watchers.clear();

@@ -158,6 +158,29 @@ test('create, get, update and delete with their error classes', async (t) => {
   assert.deepEqual(await store.delete('/r/b'), { key: '/r/b', value: 'b', modRevision: 6, createRevision: 5 });
 });
 
+test('in one group commit a write whose check fails fails alone; the others commit in order', async (t) => {
+  const { store } = await withStore(t);
+  await store.create('/r/x', 'x0');
+  // All issued in the same turn: one transaction.
+  const results = await Promise.allSettled([
+    store.create('/r/a', 'a'),
+    store.create('/r/a', 'dup'),
+    store.update('/r/x', 'x1', 99),
+    store.update('/r/x', 'x1', 1),
+    store.delete('/r/missing'),
+    store.create('/r/b', 'b'),
+  ]);
+  assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'rejected', 'fulfilled', 'rejected', 'fulfilled']);
+  assert.ok((results[1] as PromiseRejectedResult).reason instanceof KeyExistsError);
+  assert.ok((results[2] as PromiseRejectedResult).reason instanceof RevisionConflictError);
+  assert.ok((results[4] as PromiseRejectedResult).reason instanceof KeyNotFoundError);
+  const revs = results.filter((r) => r.status === 'fulfilled').map((r) => (r as PromiseFulfilledResult<KeyValue>).value.modRevision);
+  assert.deepEqual(revs, [2, 3, 4]);
+  assert.equal((await store.get('/r/a'))!.value, 'a');
+  assert.equal((await store.get('/r/x'))!.value, 'x1');
+  assert.equal(await store.currentRevision(), 4);
+});
+
 test('count and list select by prefix, sorted by key', async (t) => {
   const { store } = await withStore(t);
   for (const k of ['/p/c', '/p/a', '/pq/x', '/p/b', '/o/z', '/p']) await store.create(k, k);

@@ -56,7 +56,6 @@ export class SqliteStore implements Store {
   #closed = false;
   #pending: PendingWrite[] = [];
   readonly #inTransaction: Transaction<(fn: () => void) => void>;
-  readonly #inSavepoint: Transaction<(fn: () => WriteResult) => WriteResult>;
   /** Prepared statements, keyed by their SQL (range queries come in bounded/unbounded forms). */
   readonly #statements = new Map<string, Statement>();
 
@@ -70,7 +69,6 @@ export class SqliteStore implements Store {
     this.#revision = readLastRevision(this.#db);
     this.#compactRevision = readMeta(this.#db, 'compact_revision');
     this.#inTransaction = this.#db.transaction((fn: () => void) => fn());
-    this.#inSavepoint = this.#db.transaction((fn: () => WriteResult) => fn());
     this.#hub = new WatchHub({
       readEvents: (prefix, after, upTo, limit) => this.#readEvents(prefix, after, upTo, limit),
       compactRevision: () => this.#compactRevision,
@@ -226,8 +224,8 @@ export class SqliteStore implements Store {
 
   /**
    * Group commit: writes arriving in the same turn of the event loop are committed in one
-   * transaction (each in its own savepoint, so one failing write fails alone), then
-   * published in revision order, then acknowledged. Nothing is acknowledged before commit.
+   * transaction (a write whose check fails fails alone; an SQLite error fails the batch),
+   * then published in revision order, then acknowledged. Nothing is acknowledged before commit.
    */
   #write(op: () => WriteResult): Promise<KeyValue> {
     return new Promise((resolve, reject) => {
@@ -246,10 +244,14 @@ export class SqliteStore implements Store {
       this.#inTransaction.immediate(() => {
         for (const w of batch) {
           try {
-            const result = this.#inSavepoint(w.op);
+            const result = w.op();
             this.#revision = result.kv.modRevision;
             outcomes.push(result);
           } catch (err) {
+            // A failed check (exists, not found, conflict) comes before a write's first
+            // statement: it fails alone. Anything else may have written half of it, so the
+            // whole batch rolls back (no savepoint per write: they cost more than the write).
+            if (!isCheckFailure(err)) throw err;
             outcomes.push(err as Error);
           }
         }
@@ -309,6 +311,11 @@ export class SqliteStore implements Store {
   #assertOpen(): void {
     if (this.#closed) throw new StoreClosedError();
   }
+}
+
+/** The errors a write's checks raise before it writes anything. */
+function isCheckFailure(err: unknown): boolean {
+  return err instanceof KeyExistsError || err instanceof KeyNotFoundError || err instanceof RevisionConflictError;
 }
 
 /** Current values with keys in [start, end). */
