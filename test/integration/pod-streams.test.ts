@@ -14,8 +14,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo, Socket } from 'node:net';
 import { startServer, eventually, KUBECTL, type TestServer } from '../helpers/cluster.ts';
-import { startKubeletServer, ensureAgentServingCert, type KubeletServer, type PodStreamBackend, type ContainerRef, type StreamFlags } from '../../src/agent/server/index.ts';
+import { startKubeletServer, type KubeletServer, type PodStreamBackend, type ContainerRef, type StreamFlags } from '../../src/agent/server/index.ts';
 import { silentLogger } from '../../src/util/log.ts';
+import { issueServingCertificate } from '../../src/apiserver/pki/issue-certificates.ts';
 
 let s: TestServer;
 let agent: KubeletServer;
@@ -84,7 +85,9 @@ before(async () => {
   });
   await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
   upstreamUrl = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
-  const serving = await ensureAgentServingCert(join(dir, 'agent-tls'), 'fake-node', ['127.0.0.1']);
+  // The API server checks agents' serving certificates against the cluster CA (a real agent gets one by CSR).
+  const issued = await issueServingCertificate({ certPem: ca, keyPem: readFileSync(join(s.dataDir, 'tls', 'ca.key'), 'utf8') }, { dns: ['fake-node'], ips: ['127.0.0.1'] }, new Date());
+  const serving = { ...issued, certPath: '', keyPath: '' };
   agent = await startKubeletServer({ host: '127.0.0.1', port: 0, tls: serving, clientCaPem: ca, backend, log: silentLogger, followPollMs: 50 });
 
   await create('/api/v1/nodes', { apiVersion: 'v1', kind: 'Node', metadata: { name: 'fake-node' } });
