@@ -1,9 +1,10 @@
-// PKCS#10 requests and the certificates signed from them: the agent makes a key and a
-// request (createKeyAndRequest), the server's signer reads one (parseRequest) and issues
+// PKCS#10 requests and the certificates signed from them: a key and a request
+// (createKeyAndRequest; the agent uses ../../util/der-x509.ts instead), the server's signer reads one (parseRequest) and issues
 // a certificate with the cluster CA (signRequest). ECDSA P-256 keys as everywhere else in
 // Skiff (../pki/). @peculiar/x509 is imported on first use: it costs ~100 ms to load, and
 // an agent with a valid certificate never needs it.
 import { createPrivateKey, randomBytes, webcrypto } from 'node:crypto';
+import { loadX509 } from '../pki/issue-certificates.ts';
 
 type X509Module = typeof import('@peculiar/x509');
 
@@ -11,15 +12,6 @@ const EC_KEY = { name: 'ECDSA', namedCurve: 'P-256' } as const;
 const SIGNING = { name: 'ECDSA', hash: 'SHA-256' } as const;
 /** Backdated like ../pki's certificates, for peers whose clock runs a little slow. */
 const CLOCK_SKEW_MS = 5 * 60 * 1000;
-
-let x509Module: Promise<X509Module> | undefined;
-function loadX509(): Promise<X509Module> {
-  x509Module ??= import('@peculiar/x509').then((x509) => {
-    x509.cryptoProvider.set(webcrypto as unknown as Crypto);
-    return x509;
-  });
-  return x509Module;
-}
 
 const SAN_OID = '2.5.29.17';
 

@@ -17,7 +17,8 @@ export const CA_LIFETIME_DAYS = 3650;
 export const LEAF_LIFETIME_DAYS = 365;
 
 let x509Module: Promise<X509Module> | undefined;
-function loadX509(): Promise<X509Module> {
+/** @peculiar/x509 on node's WebCrypto, loaded on first use (it is big; agents never need it). */
+export function loadX509(): Promise<X509Module> {
   x509Module ??= import('@peculiar/x509').then((x509) => {
     x509.cryptoProvider.set(webcrypto as unknown as Crypto);
     return x509;
