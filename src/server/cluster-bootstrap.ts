@@ -5,7 +5,9 @@
 // and writes them into its own data dir before issuing its own serving certificate and
 // admin kubeconfig from the shared CA. Two servers seeding an empty etcd at once: one
 // create wins, the other re-reads and joins. The embedded SQLite store is one server's
-// alone, so there is nothing to share there.
+// alone, so there is nothing to share there. `skiff secrets-encrypt rotate-keys` on etcd
+// rewrites the keys in the bootstrap data (bootstrap-encryption.ts); each server installs
+// them from here at its next start.
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { isIP } from 'node:net';

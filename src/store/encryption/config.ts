@@ -58,10 +58,13 @@ export function readConfig(file: string): Provider[] {
   return parseConfig(readFileSync(file, 'utf8'), file);
 }
 
+/** The file's text for these providers (also what the etcd bootstrap data carries). */
+export const configText = (providers: Provider[]): string => `${JSON.stringify(toFile(providers), null, 2)}\n`;
+
 export function writeConfig(file: string, providers: Provider[]): void {
   mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   const tmp = `${file}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify(toFile(providers), null, 2)}\n`, { mode: 0o600 });
+  writeFileSync(tmp, configText(providers), { mode: 0o600 });
   chmodSync(tmp, 0o600);
   renameSync(tmp, file);
 }

@@ -2,10 +2,26 @@
 // store belongs to one process at a time). Rotation is ordered so a crash at any point
 // loses nothing: first the configuration gains the new key (as the writing key) while
 // keeping the old ones, then every Secret is rewritten with it, and only then are the old
-// keys dropped from the configuration.
+// keys dropped from the configuration. Where the configuration lives is the caller's: the
+// data dir's file (SQLite), or the etcd bootstrap data plus the data dir's file (several
+// servers on one etcd, src/server/bootstrap-encryption.ts); each step is saved before the
+// next one starts.
 import type { Store } from '../types.ts';
 import { ENCRYPTED_PREFIXES, newKey, readConfig, writeConfig, type Provider } from './config.ts';
 import { Transformer } from './transformer.ts';
+
+/** Where the configuration is read from and each rotation step saved to. */
+export interface ConfigHome {
+  read(): Promise<Provider[]>;
+  write(providers: Provider[]): Promise<void>;
+}
+
+/** The data dir's file alone (the embedded SQLite store: one server). */
+export function fileConfigHome(configFile: string): ConfigHome {
+  return { read: async () => readConfig(configFile), write: async (p) => writeConfig(configFile, p) };
+}
+
+const homeOf = (h: string | ConfigHome): ConfigHome => (typeof h === 'string' ? fileConfigHome(h) : h);
 
 export interface EncryptionStatus {
   writeKey: string;
@@ -25,15 +41,16 @@ async function forEachStored(store: Store, fn: (key: string, value: string, rev:
   }
 }
 
-export async function encryptionStatus(rawStore: Store, configFile: string): Promise<EncryptionStatus> {
-  const t = new Transformer(readConfig(configFile));
+export async function encryptionStatus(rawStore: Store, config: string | ConfigHome): Promise<EncryptionStatus> {
+  const t = new Transformer(await homeOf(config).read());
   const byKey: Record<string, number> = {};
   await forEachStored(rawStore, async (_k, value) => { const k = t.keyOf(value); byKey[k] = (byKey[k] ?? 0) + 1; });
   return { writeKey: t.writeKey, byKey };
 }
 
-export async function rotateKeys(rawStore: Store, configFile: string, progress: (line: string) => void = () => {}): Promise<{ newKey: string; rewritten: number }> {
-  const old = readConfig(configFile);
+export async function rotateKeys(rawStore: Store, config: string | ConfigHome, progress: (line: string) => void = () => {}): Promise<{ newKey: string; rewritten: number }> {
+  const home = homeOf(config);
+  const old = await home.read();
   const primary = old[0]!;
   const type = primary.type === 'identity' ? 'aescbc' : primary.type;
   const key = newKey(`${type}key-${new Date().toISOString().replace(/[-:.]/g, '')}`);
@@ -43,7 +60,7 @@ export async function rotateKeys(rawStore: Store, configFile: string, progress: 
     ...old.filter((p) => p.type !== type),
   ];
   if (!widened.some((p) => p.type === 'identity')) widened.push({ type: 'identity', keys: [] });
-  writeConfig(configFile, widened);
+  await home.write(widened);
   const t = new Transformer(widened);
 
   let rewritten = 0;
@@ -54,6 +71,6 @@ export async function rotateKeys(rawStore: Store, configFile: string, progress: 
     if (rewritten % 500 === 0) progress(`${rewritten} secrets re-encrypted`);
   });
   // Everything is under the new key now: the old keys go.
-  writeConfig(configFile, [{ type, keys: [key] }, { type: 'identity', keys: [] }]);
+  await home.write([{ type, keys: [key] }, { type: 'identity', keys: [] }]);
   return { newKey: `${type}:${key.name}`, rewritten };
 }
