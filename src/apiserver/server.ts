@@ -25,6 +25,7 @@ import { InflightLimiter, isLongRunning, poolOf, type InflightLimits } from './h
 import type { AuditLog } from './audit/log.ts';
 import { auditRequest } from './audit/http.ts';
 import { impersonatedUser } from './authn/impersonation.ts';
+import { ANONYMOUS, offersCredentials } from './authn/anonymous.ts';
 import { admitConnect } from './admission/webhook/connect.ts';
 import { answerReview, authorizeRequest, registryFor, reviewOf, type Authorization } from './authz/index.ts';
 
@@ -134,7 +135,7 @@ function failUpgrade(opts: ApiServerOptions, req: IncomingMessage, socket: Duple
 async function handleUpgrade(opts: ApiServerOptions, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
   const url = new URL(req.url ?? '/', 'https://localhost');
   const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
-  const authenticated = await opts.authenticate(req);
+  const authenticated = await opts.authenticate(req) ?? (opts.authorization && !offersCredentials(req) ? ANONYMOUS : undefined);
   if (!authenticated) throw unauthorized();
   const user = await impersonatedUser(req, authenticated, opts.authorization?.authz) ?? authenticated;
   if (opts.authorization) await authorizeRequest(opts.authorization, user, req, path, url.searchParams);
@@ -159,7 +160,8 @@ async function handle(opts: ApiServerOptions, limiter: InflightLimiter, req: Inc
     return sendRaw(res, ok ? 200 : 503, 'text/plain; charset=utf-8', ok ? 'ok' : '[-]ready failed: not ready yet');
   }
 
-  const authenticated = await opts.authenticate(req);
+  // No credentials at all: system:anonymous, for authorization to judge (authn/anonymous.ts).
+  const authenticated = await opts.authenticate(req) ?? (opts.authorization && !offersCredentials(req) ? ANONYMOUS : undefined);
   if (!authenticated) throw unauthorized();
   const longRunning = isLongRunning(method, path, url.searchParams);
   const auditRecord = opts.audit ? auditRequest(opts.audit, req, res, authenticated, url, path, longRunning) : undefined;

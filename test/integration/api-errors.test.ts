@@ -21,8 +21,9 @@ function assertStatus(r: { status: number; json: any }, code: number, reason: st
   assert.equal(typeof r.json.message, 'string');
 }
 
-test('no credentials: 401, but health and version stay open', async () => {
-  assertStatus(await s.request('GET', CM, { anonymous: true }), 401, 'Unauthorized');
+test('no credentials: system:anonymous gets 403, but health, version and discovery stay open; a bad token is 401', async () => {
+  assertStatus(await s.request('GET', CM, { anonymous: true }), 403, 'Forbidden');
+  assertStatus(await s.request('GET', CM, { anonymous: true, headers: { Authorization: 'Bearer not-a-token' } }), 401, 'Unauthorized');
   assert.equal((await s.request('GET', '/readyz', { anonymous: true })).text, 'ok');
   assert.equal((await s.request('GET', '/version', { anonymous: true })).json.major, '1');
 });

@@ -229,11 +229,16 @@ test('aggregated view picks up a new labelled ClusterRole; escalation refused; a
   const escalated = await dan.kubectl(['create', 'role', 'pod-killer', '--verb=delete', '--resource=pods']);
   assert.equal(escalated.code, 0, escalated.stderr);
 
-  // Anonymous: health and version only (everything else needs credentials, as k3s runs it).
-  for (const p of ['/healthz', '/livez', '/readyz', '/version']) assert.equal((await s.request('GET', p, { anonymous: true })).status, 200, p);
-  for (const p of ['/api', '/apis', '/api/v1/namespaces/default/pods', '/metrics']) {
+  // Anonymous (no credentials at all): system:anonymous may read health, version and discovery only.
+  for (const p of ['/healthz', '/livez', '/readyz', '/version', '/api', '/apis', '/api/v1', '/apis/apps/v1']) assert.equal((await s.request('GET', p, { anonymous: true })).status, 200, p);
+  for (const p of ['/api/v1/namespaces/default/pods', '/metrics']) {
     const r = await s.request('GET', p, { anonymous: true });
-    assert.equal(r.status, 401, p);
-    assert.equal(r.json.reason, 'Unauthorized');
+    assert.equal(r.status, 403, p);
+    assert.equal(r.json.reason, 'Forbidden');
+    assert.match(r.json.message, /User "system:anonymous" cannot/);
   }
+  const write = await s.request('POST', '/api/v1/namespaces/default/configmaps', { anonymous: true, body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'anon' } } });
+  assert.equal(write.status, 403, write.text);
+  // Offered but wrong credentials are never anonymous: 401.
+  assert.equal((await s.request('GET', '/api', { anonymous: true, headers: { Authorization: 'Bearer nope' } })).status, 401);
 });

@@ -124,7 +124,8 @@ export function bootstrapClusterRoleBindings(): KObject[] {
   return [
     clusterBinding('cluster-admin', 'cluster-admin', ['system:masters']),
     clusterBinding('system:basic-user', 'system:basic-user', ['system:authenticated']),
-    clusterBinding('system:discovery', 'system:discovery', ['system:authenticated']),
+    // Anonymous discovery, as the issue asks (Kubernetes before 1.14; public-info-viewer alone since).
+    clusterBinding('system:discovery', 'system:discovery', ['system:authenticated', 'system:unauthenticated']),
     clusterBinding('system:public-info-viewer', 'system:public-info-viewer', ['system:authenticated', 'system:unauthenticated']),
     // Only the cluster join token's user (for `skiff sim`); bootstrap tokens and nodes get no more than bootstrap-nodes.ts grants.
     joinTokenBinding('system:skiff:node', 'system:skiff:node'),
