@@ -8,6 +8,7 @@ import https from 'node:https';
 import { once } from 'node:events';
 import YAML from 'yaml';
 import { prepareBundle, report, summarize, type Row, rssMb } from './lib.ts';
+import { LineSplitter } from '../src/client/ndjson.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 
@@ -120,18 +121,13 @@ async function watchLatency(s: Running, n: number): Promise<number[]> {
   let resolveDone!: () => void;
   const done = new Promise<void>((r) => { resolveDone = r; });
   const req = https.get(`${s.url}/api/v1/namespaces/default/configmaps?watch=1&labelSelector=watch%3Dyes&resourceVersion=0`, { agent: new https.Agent({ ...s.agent.options }) }, (res) => {
-    let buf = '';
-    res.setEncoding('utf8');
-    res.on('data', (d) => {
-      buf += d;
-      let i;
-      while ((i = buf.indexOf('\n')) >= 0) {
-        const ev = JSON.parse(buf.slice(0, i));
-        buf = buf.slice(i + 1);
-        const t = sent.get(ev.object.metadata.name);
-        if (t !== undefined) { out.push(performance.now() - t); if (out.length === n) resolveDone(); }
-      }
+    const lines = new LineSplitter((line) => {
+      const ev = JSON.parse(line);
+      const t = sent.get(ev.object.metadata.name);
+      if (t !== undefined) { out.push(performance.now() - t); if (out.length === n) resolveDone(); }
     });
+    res.setEncoding('utf8');
+    res.on('data', (d: string) => lines.push(d));
   });
   await new Promise((r) => setTimeout(r, 300));
   for (let i = 0; i < n; i++) {

@@ -23,7 +23,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { agentUnavailable } from '../test/helpers/cluster.ts';
-import { prepareBundle, adminTls, freePort, percentiles, report, rssMb, summarize, type Row } from './lib.ts';
+import { prepareBundle, adminTls, stopChild, stopChildren, freePort, percentiles, report, rssMb, summarize, type Row } from './lib.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const BIN = path.join(ROOT, 'bin/skiff.js');
@@ -77,14 +77,6 @@ async function startServer(dataDir: string): Promise<Started> {
   return { child, readyMs, firstRequestMs, url, tls };
 }
 
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill('SIGTERM');
-  const k = setTimeout(() => child.kill('SIGKILL'), 20_000);
-  await once(child, 'exit');
-  clearTimeout(k);
-}
-
 /** VmRSS and its anonymous (heaps, buffers) and file-backed (mostly the node binary's pages) parts, MB. */
 function rssSplit(pid: number): { rss: number; anon: number; file: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -104,7 +96,7 @@ async function nodeFloor(runs: number, idleMs: number): Promise<{ startMs: numbe
   const idle = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
   await sleep(idleMs);
   const idleRss = rssMb(idle.pid!);
-  await stop(idle);
+  await stopChild(idle);
   return { startMs, idleRss };
 }
 
@@ -131,14 +123,14 @@ export async function run(argv: string[]): Promise<void> {
       ready.push(s.readyMs);
       first.push(s.firstRequestMs);
       log(`start ${i + 1}/${runs}: ready ${Math.round(s.readyMs)} ms, first request ${Math.round(s.firstRequestMs)} ms`);
-      if (i < runs - 1) await stop(s.child);
+      if (i < runs - 1) await stopChild(s.child);
     }
     // Idle RSS on a fresh data dir: the last server started, left alone.
     const last = children.at(-1)!;
     await sleep(idleMs);
     const idleRss = rssMb(last.pid!);
     log(`idle RSS (fresh) ${Math.round(idleRss)} MB`);
-    await stop(last);
+    await stopChild(last);
 
     // With data: create ConfigMaps, restart on the same dir, idle, RSS.
     const dataDir = tmp();
@@ -155,7 +147,7 @@ export async function run(argv: string[]): Promise<void> {
       }
     }));
     agent.destroy();
-    await stop(s1.child);
+    await stopChild(s1.child);
     const s2 = await startServer(dataDir);
     children.push(s2.child);
     await sleep(idleMs);
@@ -183,7 +175,7 @@ export async function run(argv: string[]): Promise<void> {
           log(`agent (${what}): ready ${Math.round(readyMs)} ms, idle RSS ${Math.round(mem.rss)} MB (anonymous ${Math.round(mem.anon)}, file ${Math.round(mem.file)})`);
           return { readyMs, ...mem };
         } finally {
-          await stop(a);
+          await stopChild(a);
         }
       };
       try {
@@ -227,7 +219,7 @@ export async function run(argv: string[]): Promise<void> {
       samples: { ready, firstRequest: first, nodeStart: floor.startMs },
     });
   } finally {
-    for (const c of children.reverse()) await stop(c);
+    await stopChildren(children);
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   }
 }

@@ -1,12 +1,13 @@
 // Small helpers shared by benchmarks: percentiles, a results writer, a table printer.
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import type https from 'node:https';
+import https from 'node:https';
 import YAML from 'yaml';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import net from 'node:net';
 import os from 'node:os';
 import { once } from 'node:events';
+import { LineSplitter } from '../src/client/ndjson.ts';
 
 export function percentile(sorted: number[], p: number): number {
   if (!sorted.length) return NaN;
@@ -146,4 +147,53 @@ export async function startBenchServer(dataDir: string, opts: { children?: Child
   });
   child.once('exit', (code, signal) => opts.onExit?.(`server exited (${code ?? signal}): ${stderr}`));
   return { child, url, tls: adminTls(dataDir) };
+}
+
+/** SIGTERM, then SIGKILL if the child has not exited within 20 s. */
+export async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+  await once(child, 'exit');
+  clearTimeout(killer);
+}
+
+/** Stops the children, the last started first (the simulator before the server). */
+export async function stopChildren(children: ChildProcess[]): Promise<void> {
+  for (const child of [...children].reverse()) await stopChild(child);
+}
+
+export interface WatchEvent<T = any> { type: string; object: T }
+
+/**
+ * A watch of `listPath` from `fromRv` that resumes from the last resourceVersion it saw
+ * when the stream ends or fails; bookmarks move it on and are not passed on, ERROR events
+ * are logged.
+ */
+export function resumableWatch<T extends { metadata?: { resourceVersion?: string } }>(
+  conn: { url: string; tls: https.AgentOptions }, listPath: string, fromRv: string,
+  log: (line: string) => void, onEvent: (ev: WatchEvent<T>) => void,
+): { close(): void } {
+  const agent = new https.Agent({ ...conn.tls, keepAlive: false });
+  let closed = false;
+  let req: ReturnType<typeof https.get> | undefined;
+  let rv = fromRv;
+  const sep = listPath.includes('?') ? '&' : '?';
+  const open = () => {
+    if (closed) return;
+    req = https.get(`${conn.url}${listPath}${sep}watch=1&allowWatchBookmarks=true&resourceVersion=${rv}`, { agent }, (res) => {
+      const lines = new LineSplitter((line) => {
+        const ev = JSON.parse(line) as WatchEvent<T>;
+        if (ev.type === 'ERROR') { log(`watch ${listPath}: ${line.slice(0, 300)}`); return; }
+        if (ev.object?.metadata?.resourceVersion) rv = ev.object.metadata.resourceVersion;
+        if (ev.type !== 'BOOKMARK') onEvent(ev);
+      });
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => lines.push(d));
+      res.on('end', () => { if (!closed) { log(`watch ${listPath} ended; resuming`); open(); } });
+    });
+    req.on('error', (err) => { if (!closed) { log(`watch ${listPath}: ${err.message}; resuming`); setTimeout(open, 200); } });
+  };
+  open();
+  return { close() { closed = true; req?.destroy(); agent.destroy(); } };
 }

@@ -20,13 +20,12 @@
 // SKIFF_BENCH_SERVER_NODE_FLAGS="--cpu-prof --cpu-prof-dir=DIR" profiles the server,
 // SKIFF_BENCH_SIM_NODE_FLAGS the same for `skiff sim` (written when each exits).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { prepareBundle, startBenchServer, cpuSeconds, percentiles, report, rssMb, summarize, type Percentiles, type Row, type Series } from './lib.ts';
+import { prepareBundle, resumableWatch, startBenchServer, stopChildren, cpuSeconds, percentiles, report, rssMb, summarize, type Percentiles, type Row, type Series } from './lib.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const BIN = path.join(ROOT, 'bin/skiff.js');
@@ -49,39 +48,6 @@ function request(c: Conn, method: string, p: string, body?: unknown, contentType
     req.on('error', reject);
     req.end(data);
   });
-}
-
-/** A watch that resumes from the last resourceVersion when the stream ends. */
-function watch(c: Conn, listPath: string, fromRv: string, onEvent: (type: string, o: Obj) => void): { close(): void } {
-  const agent = new https.Agent({ ...c.tls, keepAlive: false });
-  let closed = false;
-  let req: ReturnType<typeof https.get> | undefined;
-  let rv = fromRv;
-  const sep = listPath.includes('?') ? '&' : '?';
-  const open = () => {
-    if (closed) return;
-    req = https.get(`${c.url}${listPath}${sep}watch=1&allowWatchBookmarks=true&resourceVersion=${rv}`, { agent }, (res) => {
-      let buf = '';
-      res.setEncoding('utf8');
-      res.on('data', (d) => {
-        buf += d;
-        let i;
-        while ((i = buf.indexOf('\n')) >= 0) {
-          const line = buf.slice(0, i);
-          buf = buf.slice(i + 1);
-          if (!line) continue;
-          const ev = JSON.parse(line) as { type: string; object: Obj };
-          if (ev.type === 'ERROR') { log(`watch ${listPath}: ${line.slice(0, 200)}`); continue; }
-          if (ev.object?.metadata?.resourceVersion) rv = ev.object.metadata.resourceVersion;
-          if (ev.type !== 'BOOKMARK') onEvent(ev.type, ev.object);
-        }
-      });
-      res.on('end', () => { if (!closed) open(); });
-    });
-    req.on('error', (err) => { if (!closed) { log(`watch ${listPath}: ${err.message}; resuming`); setTimeout(open, 200); } });
-  };
-  open();
-  return { close() { closed = true; req?.destroy(); agent.destroy(); } };
 }
 
 const podFor = (ns: string, name: string) => ({
@@ -169,7 +135,7 @@ export async function run(argv: string[]): Promise<void> {
     let notReadyTransitions = 0;
     const nodeList = JSON.parse((await request(load, 'GET', '/api/v1/nodes?labelSelector=type%3Dsimulated')).text) as { metadata: { resourceVersion: string }; items: Obj[] };
     for (const n of nodeList.items) nodeReady.set(n.metadata.name, isReady(n));
-    closers.push(watch(load, '/api/v1/nodes?labelSelector=type%3Dsimulated', nodeList.metadata.resourceVersion, (type, n) => {
+    closers.push(resumableWatch<Obj>(load, '/api/v1/nodes?labelSelector=type%3Dsimulated', nodeList.metadata.resourceVersion, log, ({ type, object: n }) => {
       const was = nodeReady.get(n.metadata.name);
       const now = type !== 'DELETED' && isReady(n);
       if (was && !now) { notReadyTransitions++; log(`node ${n.metadata.name} went NotReady`); }
@@ -194,7 +160,7 @@ export async function run(argv: string[]): Promise<void> {
     const runningAt = new Map<string, number>();
     const boundAt = new Map<string, number>();
     const podList = JSON.parse((await request(load, 'GET', '/api/v1/pods?labelSelector=bench%3Dscale&limit=1')).text) as { metadata: { resourceVersion: string } };
-    closers.push(watch(load, '/api/v1/pods?labelSelector=bench%3Dscale', podList.metadata.resourceVersion, (_type, p) => {
+    closers.push(resumableWatch<Obj>(load, '/api/v1/pods?labelSelector=bench%3Dscale', podList.metadata.resourceVersion, log, ({ object: p }) => {
       const key = `${p.metadata.namespace}/${p.metadata.name}`;
       const now = performance.now();
       if (p.spec?.nodeName && !boundAt.has(key)) boundAt.set(key, now);
@@ -393,13 +359,7 @@ export async function run(argv: string[]): Promise<void> {
   } finally {
     stopping = true;
     for (const c of closers) c();
-    for (const ch of [...children].reverse()) {
-      if (ch.exitCode !== null || ch.signalCode !== null) continue;
-      ch.kill('SIGTERM');
-      const killer = setTimeout(() => ch.kill('SIGKILL'), 20_000);
-      await once(ch, 'exit');
-      clearTimeout(killer);
-    }
+    await stopChildren(children);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     rmSync(dataDir, { recursive: true, force: true });

@@ -13,9 +13,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import https from 'node:https';
-import { once } from 'node:events';
 import { parseArgs } from 'node:util';
-import { prepareBundle, startBenchServer, report, summarize, type Row, cpuSeconds, rssMb } from './lib.ts';
+import { prepareBundle, resumableWatch, startBenchServer, stopChildren, report, summarize, type Row, cpuSeconds, rssMb } from './lib.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const BIN = path.join(ROOT, 'bin/skiff.js');
@@ -52,7 +51,6 @@ async function getJson<T>(c: Conn, p: string): Promise<T> {
 
 interface PodObj { metadata: { name: string; resourceVersion?: string }; spec?: { nodeName?: string }; status?: { phase?: string } }
 interface NodeObj { metadata: { name: string }; status?: { conditions?: { type: string; status: string }[] } }
-interface WatchEvent { type: string; object: PodObj }
 
 const podFor = (i: number) => ({
   apiVersion: 'v1', kind: 'Pod',
@@ -63,37 +61,6 @@ const podFor = (i: number) => ({
   },
 });
 
-/** A watch on the bench's pods: when each first had a node and first was Running. */
-function watchPods(c: Conn, fromRv: string, onEvent: (ev: WatchEvent) => void): { close(): void } {
-  const agent = new https.Agent({ ...c.tls, keepAlive: false });
-  let closed = false;
-  let req: ReturnType<typeof https.get> | undefined;
-  let rv = fromRv;
-  const open = () => {
-    if (closed) return;
-    req = https.get(`${c.url}/api/v1/namespaces/${NS}/pods?watch=1&labelSelector=bench%3Dscheduler&allowWatchBookmarks=true&resourceVersion=${rv}`, { agent }, (res) => {
-      let buf = '';
-      res.setEncoding('utf8');
-      res.on('data', (d) => {
-        buf += d;
-        let i;
-        while ((i = buf.indexOf('\n')) >= 0) {
-          const line = buf.slice(0, i);
-          buf = buf.slice(i + 1);
-          if (!line) continue;
-          const ev = JSON.parse(line) as WatchEvent;
-          if (ev.type === 'ERROR') { log(`watch error: ${line.slice(0, 300)}`); continue; }
-          if (ev.object?.metadata?.resourceVersion) rv = ev.object.metadata.resourceVersion;
-          if (ev.type !== 'BOOKMARK') onEvent(ev);
-        }
-      });
-      res.on('end', () => { if (!closed) { log('watch ended; resuming'); open(); } });
-    });
-    req.on('error', (err) => { if (!closed) { log(`watch failed: ${err.message}; resuming`); setTimeout(open, 200); } });
-  };
-  open();
-  return { close() { closed = true; req?.destroy(); agent.destroy(); } };
-}
 
 export async function run(args: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -160,7 +127,8 @@ export async function run(args: string[]): Promise<void> {
     const runningAt = new Map<string, number>();
     let allDone!: () => void;
     const done = new Promise<void>((r) => { allDone = r; });
-    const watch = watchPods(c, listed.metadata.resourceVersion, (ev) => {
+    // The bench's pods: when each first had a node and first was Running.
+    const watch = resumableWatch<PodObj>(c, `/api/v1/namespaces/${NS}/pods?labelSelector=bench%3Dscheduler`, listed.metadata.resourceVersion, log, (ev) => {
       const p = ev.object;
       const now = performance.now();
       const name = p.metadata.name;
@@ -244,13 +212,7 @@ export async function run(args: string[]): Promise<void> {
   } finally {
     stopping = true;
     conn?.agent.destroy();
-    for (const ch of [...children].reverse()) {
-      if (ch.exitCode !== null || ch.signalCode !== null) continue;
-      ch.kill('SIGTERM');
-      const killer = setTimeout(() => ch.kill('SIGKILL'), 20_000);
-      await once(ch, 'exit');
-      clearTimeout(killer);
-    }
+    await stopChildren(children);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     rmSync(dataDir, { recursive: true, force: true });

@@ -7,6 +7,7 @@
 import https from 'node:https';
 import { readFileSync } from 'node:fs';
 import YAML from 'yaml';
+import { LineSplitter } from '../../src/client/ndjson.ts';
 
 export interface Target { url: string; agent: https.Agent }
 
@@ -168,17 +169,9 @@ export class WatchRecorder {
           res.on('end', () => reject(new Error(`watch answered ${res.statusCode}: ${text.slice(0, 300)}`)));
           return;
         }
-        let buf = '';
+        const lines = new LineSplitter((line) => this.#event(JSON.parse(line)));
         res.setEncoding('utf8');
-        res.on('data', (d: string) => {
-          buf += d;
-          let i;
-          while ((i = buf.indexOf('\n')) >= 0) {
-            const line = buf.slice(0, i);
-            buf = buf.slice(i + 1);
-            if (line.trim()) this.#event(JSON.parse(line));
-          }
-        });
+        res.on('data', (d: string) => lines.push(d));
         res.on('end', () => resolve());
         res.on('close', () => resolve()); // destroyed by stop(), or the server went away
         res.on('error', reject);

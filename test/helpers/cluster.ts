@@ -8,6 +8,7 @@ import https from 'node:https';
 import net from 'node:net';
 import { once } from 'node:events';
 import YAML from 'yaml';
+import { LineSplitter } from '../../src/client/ndjson.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 export const KUBECTL = process.env.KUBECTL ?? '/usr/bin/kubectl';
@@ -197,17 +198,14 @@ export async function startServer(opts: StartServerOptions = {}): Promise<TestSe
     watchEvents: (p, until, timeoutMs = 10_000) => new Promise((resolve, reject) => {
       const events: any[] = [];
       const req = https.get(url + p, { agent }, (res) => {
-        let buf = '';
-        res.setEncoding('utf8');
-        res.on('data', (d) => {
-          buf += d;
-          let i;
-          while ((i = buf.indexOf('\n')) >= 0) {
-            events.push(JSON.parse(buf.slice(0, i)));
-            buf = buf.slice(i + 1);
-            if (until(events)) { clearTimeout(timer); req.destroy(); resolve(events); return; }
-          }
+        let done = false;
+        const lines = new LineSplitter((line) => {
+          if (done) return; // the rest of a chunk after `until` held
+          events.push(JSON.parse(line));
+          if (until(events)) { done = true; clearTimeout(timer); req.destroy(); resolve(events); }
         });
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => lines.push(d));
         res.on('end', () => { clearTimeout(timer); resolve(events); });
       });
       const timer = setTimeout(() => { req.destroy(); reject(new Error(`watch timed out with ${JSON.stringify(events)}`)); }, timeoutMs);

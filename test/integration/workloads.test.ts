@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { startServer, eventually, KUBECTL, type TestServer } from '../helpers/cluster.ts';
 import { startSim, type TestSim } from '../helpers/sim.ts';
+import { LineSplitter } from '../../src/client/ndjson.ts';
 
 let s: TestServer;
 let sim: TestSim;
@@ -297,14 +298,9 @@ test('a StatefulSet creates web-0, web-1, web-2 in order, each after the previou
   // Watch pod creations as kubectl users do, to see their order.
   const watch = spawn(KUBECTL, ['get', 'pods', '-l', 'app=ss', '--watch', '-o', 'name'], { env: { ...process.env, KUBECONFIG: s.kubeconfig, HOME: s.dataDir } });
   const seen: string[] = [];
-  let buf = '';
-  watch.stdout.on('data', (d) => {
-    buf += d;
-    for (let i; (i = buf.indexOf('\n')) >= 0; buf = buf.slice(i + 1)) {
-      const name = buf.slice(0, i).trim();
-      if (name && !seen.includes(name)) seen.push(name);
-    }
-  });
+  const lines = new LineSplitter((name) => { if (!seen.includes(name)) seen.push(name); });
+  watch.stdout.setEncoding('utf8');
+  watch.stdout.on('data', (d: string) => lines.push(d));
   try {
     await new Promise((r) => setTimeout(r, 500)); // the watch is established
     await s.kubectlOk(['create', '-f', '-'], {
