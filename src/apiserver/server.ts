@@ -16,6 +16,7 @@ import { handleResource } from './handlers/resource.ts';
 import { handlePodStreamUpgrade, isPodStreamRequest, refuseUpgrade, type KubeletClientConfig } from './handlers/pod-streams.ts';
 import type { Registry } from './registry/registry.ts';
 import { isMetricsPath, serveMetricsApi } from './metrics/api.ts';
+import { closerFor } from '../util/close-server.ts';
 import type { ResourceMetricsSource } from './metrics/types.ts';
 import type { RequestAuthenticator } from './authn/types.ts';
 import type { ServiceAccountTokenIssuer } from './serviceaccount/token-issuer.ts';
@@ -76,11 +77,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   }, (req, res) => {
     handle(opts, limiter, req, res).catch((err) => fail(opts, req, res, err));
   });
+  const closeServer = closerFor(server);
   // Connection upgrades (exec, attach, port-forward) arrive here, not as requests.
-  const upgraded = new Set<Duplex>(); // closeAllConnections does not reach upgraded sockets
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    upgraded.add(socket);
-    socket.on('close', () => upgraded.delete(socket));
     socket.on('error', () => socket.destroy());
     handleUpgrade(opts, req, socket, head).catch((err) => failUpgrade(opts, req, socket, err));
   });
@@ -102,11 +101,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   return {
     url: `https://${host.includes(':') ? `[${host}]` : host}:${port}`,
     port,
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-      for (const socket of upgraded) socket.destroy();
-    }),
+    close: closeServer,
   };
 }
 

@@ -12,6 +12,7 @@ import { silentLogger } from '../util/log.ts';
 import { classifyFailure, isIdempotent, ServerPool, splitServers } from './failover.ts';
 import { learnApiServers, serversFromSlices } from './failover-learn.ts';
 import { HttpClient } from './http.ts';
+import { closerFor } from '../util/close-server.ts';
 import { Reflector } from './reflector.ts';
 import { FakeTimers } from './timers.ts';
 import { ClientError } from './types.ts';
@@ -57,14 +58,12 @@ const ok: Handler = (req, res) => json(res, 200, { kind: 'ConfigMap', apiVersion
 
 async function stub(handler: Handler = ok, cert = serving, port = 0): Promise<Stub> {
   let srv: https.Server | undefined;
+  let close: (() => Promise<void>) | undefined;
   const s: Stub = {
     url: '', port, seen: [], handler,
     async kill() {
       if (!srv) return;
-      const closing = once(srv, 'close');
-      srv.close();
-      srv.closeAllConnections();
-      await closing;
+      await close!();
       srv = undefined;
     },
     async revive() {
@@ -78,6 +77,7 @@ async function stub(handler: Handler = ok, cert = serving, port = 0): Promise<St
           s.handler(req, res, body);
         });
       });
+      close = closerFor(srv);
       srv.listen(s.port, '127.0.0.1');
       await once(srv, 'listening');
       s.port = (srv.address() as AddressInfo).port;

@@ -16,6 +16,7 @@ import { isWebSocketUpgrade, proxyUpgrade, websocketRefusal, writeRawResponse } 
 import { translateV5, tunnelPortForward, UpstreamError, wantsPortForwardTunnel, wantsV5 } from './stream-translator.ts';
 import type { KubeletServer, KubeletServerOptions, PodStreamBackend, StreamFlags } from './types.ts';
 import { checkCaller } from './caller.ts';
+import { closerFor } from '../../util/close-server.ts';
 
 type Reason = 'BadRequest' | 'Forbidden' | 'NotFound' | 'MethodNotAllowed' | 'InternalError' | 'BadGateway';
 
@@ -246,18 +247,10 @@ export async function startKubeletServer(opts: KubeletServerOptions): Promise<Ku
   });
   server.on('tlsClientError', (err) => opts.log.debug('TLS handshake failed', { error: String(err) }));
   server.requestTimeout = 0; // log follows are long-lived
+  const closeServer = closerFor(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, opts.host, () => { server.off('error', reject); resolve(); });
   });
-  const sockets = new Set<Duplex>();
-  server.on('upgrade', (_req, socket: Duplex) => { sockets.add(socket); socket.on('close', () => sockets.delete(socket)); });
-  return {
-    port: (server.address() as AddressInfo).port,
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-      for (const s of sockets) s.destroy();
-    }),
-  };
+  return { port: (server.address() as AddressInfo).port, close: closeServer };
 }
