@@ -13,6 +13,7 @@ const benches: Record<string, () => Promise<{ run(args: string[]): Promise<void>
   scale: () => import('./scale.ts'),
   report: () => import('./report.ts'),
   store: () => import('./store.ts'),
+  heartbeat: () => import('./heartbeat.ts'),
 };
 
 const [name, ...args] = process.argv.slice(2);

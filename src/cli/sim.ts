@@ -24,7 +24,8 @@ Joins N simulated nodes (a real agent with a simulated runtime) to a cluster.
   --memory Q              (default 32Gi)
   --pods N                (default 110)
   --lease-interval S      seconds between Lease renewals (default 10)
-  --status-interval S     seconds between node status updates (default 60)
+  --status-interval S     seconds between node status updates (default 300, as a kubelet
+                          reports an unchanged status; its Lease says it is alive)
   --log-level LEVEL       debug, info, warn (default), error
 
 Stops on SIGINT/SIGTERM; the server's node lifecycle marks the nodes NotReady once their
@@ -70,7 +71,7 @@ export async function simCommand(args: string[]): Promise<number> {
     client, nodes, namePrefix: prefix, log,
     resources: { cpu: values.cpu ?? '8', memory: values.memory ?? '32Gi', pods },
     leaseIntervalMs: seconds('lease-interval', values['lease-interval'], 10),
-    statusIntervalMs: seconds('status-interval', values['status-interval'], 60),
+    statusIntervalMs: seconds('status-interval', values['status-interval'], 300),
   });
   let stopping = false;
   const stopped = new Promise<void>((resolve) => {

@@ -51,6 +51,7 @@ const benches: { name: string; args: string[]; skip?: string }[] = [
   { name: 'footprint', args: ['--quick', '--runs', '1', '--idle-seconds', '1', '--configmaps', '20', ...(containerd ? ['--no-agent'] : [])] },
   { name: 'scale', args: ['--quick', '--nodes', '10', '--pods', '60', '--rate', '50', '--burst', '20', '--settle', '1'] },
   { name: 'scheduler', args: ['--quick', '--nodes', '10', '--pods', '30', '--clients', '8', '--idle-seconds', '1'] },
+  { name: 'heartbeat', args: ['--quick', '--nodes', '20', '--seconds', '1'] },
   { name: 'sim', args: ['--nodes', '10', '--seconds', '1', '--pods', '10'] },
   { name: 'dns', args: ['--quick', '--seconds', '1', '--services', '50', '--clients', '1', '--concurrency', '16'] },
   { name: 'store', args: ['--quick', '--objects', '500'] },

@@ -8,7 +8,7 @@ import { ApiError } from '../errors.ts';
 import { impersonatedUser } from './impersonation.ts';
 
 const admin = { name: 'bob', groups: ['system:authenticated'] };
-const req = (h: Record<string, string[]>) => ({ headersDistinct: h });
+const req = (h: Record<string, string[]>) => ({ headersDistinct: h, rawHeaders: Object.entries(h).flatMap(([k, vs]) => vs.flatMap((v) => [k.replace(/(^|-)[a-z]/g, (c) => c.toUpperCase()), v])) });
 
 function recorder(allow: (a: Attributes) => boolean = () => true): { authz: Authorizer; asked: string[] } {
   const asked: string[] = [];

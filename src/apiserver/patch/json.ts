@@ -7,7 +7,7 @@ export type JsonObject = Record<string, unknown>;
 
 /** Deep copy of a JSON value; undefined stays undefined. */
 export function cloneJson<T>(value: T): T {
-  return value === undefined ? value : structuredClone(value);
+  return value === null || typeof value !== 'object' ? value : structuredClone(value);
 }
 
 /** Structural equality: object key order does not matter, array order does. */

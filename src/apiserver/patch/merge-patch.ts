@@ -4,8 +4,9 @@
 import { cloneJson, isPlainObject } from './json.ts';
 import type { JsonObject } from './json.ts';
 
-export function applyMergePatch(doc: unknown, patch: unknown): unknown {
-  return mergeInto(cloneJson(doc), patch);
+/** `owned`: the caller gives `doc` away (a private copy), so it is changed in place. */
+export function applyMergePatch(doc: unknown, patch: unknown, owned = false): unknown {
+  return mergeInto(owned ? doc : cloneJson(doc), patch);
 }
 
 /** `target` is already a private copy, so it can be changed in place. */

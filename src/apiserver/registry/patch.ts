@@ -29,7 +29,7 @@ export async function patchObject(
   const schema = schemaForKind(r.group, r.version, r.kind);
   if (type === 'apply') return apply(registry, r, ns, name, patch as KObject, write, force, schema);
   const obj = await registry.guaranteedUpdate(r, ns, name, (current) => {
-    const result = patchErrors(() => applyPatchOf(type, current, patch, schema));
+    const result = patchErrors(() => applyPatchOf(type, current, patch, schema, true));
     if (!isPlainObject(result)) throw badRequest('the patch produced something other than an object');
     // A resourceVersion in the patch is a precondition (kubectl edit/apply rely on it).
     const wanted = (result.metadata as KObject['metadata'] | undefined)?.resourceVersion;
@@ -39,12 +39,15 @@ export async function patchObject(
   return { obj, created: false };
 }
 
-/** JSON, merge or strategic patch of a plain document (also used for the Scale view). */
-export function applyPatchOf(type: Exclude<PatchType, 'apply'> | 'apply', current: unknown, patch: unknown, schema: ReturnType<typeof schemaForKind>): unknown {
+/**
+ * JSON, merge or strategic patch of a plain document (also used for the Scale view).
+ * `owned`: `current` is a private copy the patch may change in place (a merge patch does).
+ */
+export function applyPatchOf(type: Exclude<PatchType, 'apply'> | 'apply', current: unknown, patch: unknown, schema: ReturnType<typeof schemaForKind>, owned = false): unknown {
   switch (type) {
     case 'json': return applyJsonPatch(current, patch);
     case 'strategic': return applyStrategicMergePatch(current, patch, schema);
-    case 'merge': case 'apply': return applyMergePatch(current, patch);
+    case 'merge': case 'apply': return applyMergePatch(current, patch, owned);
   }
 }
 

@@ -118,8 +118,18 @@ export class Registry {
     return strategyFor(r.group, r.kind);
   }
 
+  /** The last second's RFC 3339 text: managedFields and timestamps are to the second. */
+  #stampSecond = NaN;
+  #stamp = '';
+
   #timestamp(): string {
-    return this.#now().toISOString().replace(/\.\d+Z$/, 'Z');
+    const now = this.#now().getTime();
+    const second = Math.floor(now / 1000);
+    if (second !== this.#stampSecond) {
+      this.#stampSecond = second;
+      this.#stamp = new Date(second * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
+    }
+    return this.#stamp;
   }
 
   async get(r: ResourceInfo, ns: string | undefined, name: string): Promise<KObject> {
@@ -459,7 +469,8 @@ export class Registry {
       }
       try {
         const next = await mutate(structuredClone(current));
-        const obj = opts.fieldValidation && opts.fieldValidation !== 'Ignore' ? this.#admitShape(r, ns, next, opts) : normalise(r, ns, next);
+        // `next` is ours to change (mutate got a private copy), so no second copy.
+        const obj = opts.fieldValidation && opts.fieldValidation !== 'Ignore' ? this.#admitShape(r, ns, next, { ...opts, inputOwned: true }) : normalise(r, ns, next);
         await this.#webhooks.mutate(writeAttributes('UPDATE', r, ns, name, opts, obj, current, this.strategy(r)));
         const result = this.#prepareUpdate(r, current, obj, opts);
         if (!opts.subresource && attempt === 0) await this.#admitPodSecurity(r, result, opts);
