@@ -29,7 +29,7 @@ before(async () => {
   const token = readFileSync(path.join(server.dataDir, 'token'), 'utf8').trim();
   sim = spawn(process.execPath, [
     path.join(ROOT, 'bin/skiff.js'), 'sim', '--server', server.url, '--token', token,
-    '--ca-file', path.join(server.dataDir, 'tls/ca.crt'), '--nodes', '3', '--name-prefix', 'sim-it', '--lease-interval', '1',
+    '--ca-file', path.join(server.dataDir, 'tls/ca.crt'), '--nodes', '3', '--name-prefix', 'sim-it', '--lease-interval', '1', '--status-interval', '1',
   ], { stdio: ['ignore', 'pipe', 'pipe'] });
   sim.stdout!.on('data', (d) => { simOut += d; });
   sim.stderr!.on('data', (d) => { simOut += d; });
@@ -104,6 +104,15 @@ test('deleting a running pod removes it (the agent finishes the graceful delete)
   await eventually(async () => (await getPod('doomed'))?.status?.phase === 'Running', 10_000, 'doomed Running');
   await server.kubectlOk(['delete', 'pod', 'doomed', '--timeout=15s']);
   assert.equal(await getPod('doomed'), undefined);
+});
+
+test('node status is posted again: the Ready condition\'s heartbeat moves on', async () => {
+  const heartbeat = async () => ((await server.request('GET', '/api/v1/nodes/sim-it-1')).json?.status?.conditions as { type: string; lastHeartbeatTime: string }[] | undefined)
+    ?.find((c) => c.type === 'Ready')?.lastHeartbeatTime ?? '';
+  const first = await heartbeat();
+  assert.ok(first, 'a Ready condition with a heartbeat');
+  await eventually(async () => (await heartbeat()) > first, 5_000, 'a newer lastHeartbeatTime');
+  assert.equal(sim.exitCode, null, `skiff sim still runs (output: ${simOut})`);
 });
 
 test('Leases are renewed, and stop being renewed when the process stops', async () => {

@@ -114,7 +114,8 @@ export class Simulator {
       work: (name) => this.#renewLease(name), onError: onError('lease renewal'),
     });
     this.#statuses = new BatchedTicker({
-      intervalMs: opts.statusIntervalMs ?? 300_000, // the kubelet's nodeStatusReportFrequency when nothing changes limiter: this.#limiter, timers: this.#timers,
+      // Every 5 minutes, a kubelet's nodeStatusReportFrequency when nothing changes.
+      intervalMs: opts.statusIntervalMs ?? 300_000, limiter: this.#limiter, timers: this.#timers,
       work: (name) => this.#updateNodeStatus(name), onError: onError('node status update'),
     });
     this.#due = new DueQueue((key) => this.#queue.add(key), this.#timers);
