@@ -46,15 +46,27 @@ function formatNumber(v: number): string {
 
 const TICK = 100; // clock ticks per second (USER_HZ)
 
-/** CPU seconds (user + system) a process has used so far, from /proc. */
+/** A /proc file of a process; undefined once the process is gone (a sampler must not crash the bench and orphan the rest). */
+function procFile(pid: number, name: string): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/${name}`, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ESRCH') return undefined;
+    throw err;
+  }
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc; NaN once it is gone. */
 export function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  const stat = procFile(pid, 'stat');
+  if (stat === undefined) return NaN;
+  const fields = stat.split(') ')[1]!.split(' ');
   return (Number(fields[11]) + Number(fields[12])) / TICK; // utime + stime
 }
 
-/** A process's resident set size in MB, from /proc. */
+/** A process's resident set size in MB, from /proc; NaN once it is gone. */
 export function rssMb(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  const m = /VmRSS:\s+(\d+) kB/.exec(procFile(pid, 'status') ?? '');
   return m ? Number(m[1]) / 1024 : NaN;
 }
 

@@ -44,6 +44,16 @@ export interface KObject {
   [key: string]: unknown;
 }
 
+/**
+ * Freezes a JSON value and everything in it (children first, so a frozen object's
+ * children are frozen too, and an already frozen value is not walked again).
+ */
+export function deepFreeze<T>(v: T): T {
+  if (typeof v !== 'object' || v === null || Object.isFrozen(v)) return v;
+  for (const child of Object.values(v)) deepFreeze(child);
+  return Object.freeze(v);
+}
+
 export function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

@@ -4,7 +4,7 @@
 //
 // Objects in the cache (and those passed to handlers) are shared by every user of the
 // informer: treat them as read-only, and copy (structuredClone) before changing one.
-import type { KObject } from '../api/object.ts';
+import { deepFreeze, type KObject } from '../api/object.ts';
 import type { Logger } from '../util/log.ts';
 import { createLogger } from '../util/log.ts';
 import { IndexedCache, objectKey, type Indexers } from './cache.ts';
@@ -197,8 +197,3 @@ export class Informer {
   }
 }
 
-function deepFreeze<T>(v: T): T {
-  if (typeof v !== 'object' || v === null || Object.isFrozen(v)) return v;
-  for (const child of Object.values(v)) deepFreeze(child);
-  return Object.freeze(v);
-}

@@ -85,17 +85,27 @@ test('status updates change only status', async () => {
   await pods.delete('default', 'p');
 });
 
-test('watch delivers copies, and a compacted resourceVersion as a 410 ERROR event', async () => {
+test('watch shares read-only objects: a watcher that writes to one loses its watch, the others see it unchanged; a compacted resourceVersion is a 410 ERROR event', async () => {
   const { resourceVersion } = await cms.list('default');
   const events: WatchEvent[] = [];
-  const vandal = await cms.watch('default', { resourceVersion }, (ev) => { (ev.object as KObject).metadata.name = 'scribbled'; });
+  let vandalEnded: Error | undefined | 'no' = 'no';
+  let vandalError: unknown;
+  const vandal = await cms.watch('default', { resourceVersion }, (ev) => {
+    try { (ev.object as KObject).metadata.name = 'scribbled'; } catch (err) { vandalError = err; throw err; }
+  }, (err) => { vandalEnded = err; });
   const w = await cms.watch('default', { resourceVersion }, (ev) => events.push(ev));
   await cms.create(cm('watched'));
   await until(() => events.length === 1, 'the ADDED event');
   assert.equal(events[0]!.type, 'ADDED');
   assert.equal((events[0]!.object as KObject).metadata.name, 'watched', 'one watcher cannot change what another sees');
+  assert.ok(Object.isFrozen((events[0]!.object as KObject).metadata), 'the object is frozen');
+  assert.ok(vandalError instanceof TypeError, 'writing to a shared object throws');
+  await until(() => vandalEnded !== 'no', 'the vandal\'s watch to end');
+  await cms.create(cm('watched-2'));
+  await until(() => events.length === 2, 'the second ADDED event for the well-behaved watcher');
   w.close();
   vandal.close();
+  await cms.delete('default', 'watched-2');
 
   await cms.delete('default', 'watched');
 

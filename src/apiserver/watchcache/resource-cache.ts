@@ -3,8 +3,10 @@
 // from here, so N watchers cost one store watcher, one JSON.parse and one JSON.stringify
 // per change instead of N of each (the Kubernetes API server's cacher, in small).
 //
-// Cached objects are shared by every reader: treat them as read-only.
-import type { KObject } from '../../api/object.ts';
+// Cached objects are shared by every reader, in-process watchers (the controllers'
+// informers) included, so they are frozen: a reader that changes one throws instead of
+// changing it for everyone.
+import { deepFreeze, type KObject } from '../../api/object.ts';
 import type { ResourceInfo } from '../../api/scheme.ts';
 import { storageKey } from '../../api/scheme.ts';
 import type { KeyValue, Store, WatchEvent, Watcher } from '../../store/types.ts';
@@ -54,7 +56,7 @@ export function filteredEventType(type: CacheEventType, now: boolean, before: bo
 const DEFAULT_WINDOW = 4096;
 
 function cached(kv: KeyValue): CachedObject {
-  const obj = decode(kv);
+  const obj = deepFreeze(decode(kv));
   let text: string | undefined;
   return { key: kv.key, obj, revision: kv.modRevision, json: () => (text ??= JSON.stringify(obj)) };
 }
@@ -142,12 +144,22 @@ export class ResourceCache {
     for (const w of this.#waiting.splice(0)) w.resolve();
   }
 
-  #deliver(w: CacheWatcher, ev: CacheEvent): void {
-    if (ev.revision <= w.from || !ev.cur.key.startsWith(w.filter.prefix)) return;
+  /** False when the watcher's handler threw: that watcher alone ends (with 'error'), the others go on. */
+  #deliver(w: CacheWatcher, ev: CacheEvent): boolean {
+    if (ev.revision <= w.from || !ev.cur.key.startsWith(w.filter.prefix)) return true;
     const now = ev.type !== 'DELETED' && w.filter.matches(ev.cur.obj);
     const before = ev.type === 'ADDED' ? false : ev.type === 'DELETED' ? w.filter.matches(ev.cur.obj) : ev.prev ? w.filter.matches(ev.prev.obj) : false;
     const type = filteredEventType(ev.type, now, before);
-    if (type) w.handlers.onEvent(type, ev.cur);
+    if (!type) return true;
+    try {
+      w.handlers.onEvent(type, ev.cur);
+      return true;
+    } catch {
+      // E.g. an in-process handler writing to a (frozen) shared object.
+      this.#watchers.delete(w);
+      w.handlers.onEnd('error');
+      return false;
+    }
   }
 
   /** Resolves once the cache has seen `revision` (a consistent read after a write). */
@@ -183,7 +195,7 @@ export class ResourceCache {
       queueMicrotask(() => handlers.onEnd('too-old'));
       return { close() {} };
     }
-    for (const ev of this.#window) this.#deliver(w, ev);
+    for (const ev of this.#window) if (!this.#deliver(w, ev)) return { close() {} };
     this.#watchers.add(w);
     return { close: () => { this.#watchers.delete(w); } };
   }
