@@ -36,6 +36,8 @@ export class ControllerManager {
   readonly #identities = new Map<string, InProcessIdentity | undefined>();
   readonly #self?: InProcessIdentity;
   #running?: { controllers: Controller[]; informers: SharedInformerFactory };
+  /** Counts stops, so a start that was waiting when one came gives up. */
+  #stops = 0;
 
   constructor(opts: ManagerOptions) {
     this.#o = opts;
@@ -83,11 +85,15 @@ export class ControllerManager {
 
   async #startControllers(): Promise<void> {
     if (this.#running) return;
+    const stops = this.#stops;
     const { registry, log, config } = this.#o;
     if (this.#self) {
       // Their service accounts, as kube-controller-manager makes them (RBAC needs only the names).
       await ensureControllerAccounts(new InProcessApi(registry, 'skiff-controller-manager'))
         .catch((err) => log.warn('could not make the controller service accounts', { error: String(err) }));
+      // A stop during that wait found nothing running yet: starting now would leave
+      // controllers (and their timers) running in a stopped server.
+      if (this.#stops !== stops || this.#running) return;
     }
     const api = new InProcessApi(registry, 'skiff-controller-manager', this.#self);
     const informers = new SharedInformerFactory(api, { log: log.child('informers') });
@@ -120,6 +126,7 @@ export class ControllerManager {
   }
 
   #stopControllers(): void {
+    this.#stops++;
     if (!this.#running) return;
     for (const c of this.#running.controllers) c.stop();
     this.#running.informers.stop();

@@ -87,7 +87,14 @@ export function nodeRestrictedRegistry(registry: Registry, node: string): Regist
       }
       if (prop === 'guaranteedUpdate') {
         return (r: ResourceInfo, ns: string | undefined, name: string, mutate: (cur: KObject) => KObject | Promise<KObject>, ...rest: unknown[]) => {
-          const checked = async (cur: KObject) => { const next = await mutate(cur); checkUpdate(node, r, name, cur, next); return next; };
+          const checked = async (cur: KObject) => {
+            // mutate may change `cur` in place (it is a private copy), so what the check
+            // compares against is kept first.
+            const before = { metadata: { labels: cur.metadata.labels && { ...cur.metadata.labels } } } as KObject;
+            const next = await mutate(cur);
+            checkUpdate(node, r, name, before, next);
+            return next;
+          };
           if (isNodes(r) || isLeases(r)) checkUpdate(node, r, name, undefined, { metadata: {} } as KObject); // refuse others' objects before reading them
           return (target.guaranteedUpdate as (...a: unknown[]) => unknown).call(target, r, ns, name, checked, ...rest);
         };
