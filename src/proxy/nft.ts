@@ -12,7 +12,7 @@
 // changed, so it sees tables others changed. nftRunner() starts `nft -f -` per script
 // (cleanup, tests, and the fallback when `nft -i` is not available).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -112,7 +112,10 @@ class NftSession {
       if (!this.#fallback) throw new Error('nft session closed');
       return this.#fallback(script);
     }
-    this.#dir ??= mkdtempSync(path.join(this.#tmpDir, 'skiff-nft-'));
+    if (!this.#dir) {
+      removeOrphanScriptDirs(this.#tmpDir);
+      this.#dir = mkdtempSync(path.join(this.#tmpDir, `${SCRIPT_DIR_PREFIX}${process.pid}-`));
+    }
     const file = path.join(this.#dir, 'script.nft');
     writeFileSync(file, script);
     let stderr: string;
@@ -164,6 +167,32 @@ class NftSession {
 }
 
 class NftTimeout extends Error {}
+
+/** Script directories are named `skiff-nft-<pid>-XXXXXX` after the process that made them. */
+const SCRIPT_DIR_PREFIX = 'skiff-nft-';
+
+/**
+ * Removes the script directories of processes that are gone: a killed agent cannot
+ * remove its own (close() never ran), so the next session on the machine does.
+ */
+export function removeOrphanScriptDirs(dir: string, alive: (pid: number) => boolean = processAlive): void {
+  let names: string[];
+  try { names = readdirSync(dir); } catch { return; }
+  for (const name of names) {
+    const m = /^skiff-nft-(\d+)-/.exec(name);
+    if (!m || alive(Number(m[1]))) continue;
+    rmSync(path.join(dir, name), { recursive: true, force: true });
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'; // alive, someone else's
+  }
+}
 
 function isDir(p: string): boolean {
   try {
