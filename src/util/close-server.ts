@@ -3,8 +3,7 @@
 // would keep `close` waiting: upgraded ones (exec, attach, port-forward, log follows) and,
 // on a TLS server, ones still in their handshake (tracked by HTTP only once it completes;
 // Node lets a handshake take up to 120 s).
-import type { Server } from 'node:net';
-import type { Socket } from 'node:net';
+import type { Server, Socket } from 'node:net';
 
 /** Tracks every TCP connection of `server` from now on; the returned function closes the server and destroys them all. */
 export function closerFor(server: Server): () => Promise<void> {

@@ -5,7 +5,7 @@ import { isPlainObject } from '../../api/object.ts';
 export { isPlainObject };
 export type JsonObject = Record<string, unknown>;
 
-/** Deep copy of a JSON value; undefined stays undefined. */
+/** Deep copy of a JSON value; primitives (and undefined) are returned as they are. */
 export function cloneJson<T>(value: T): T {
   return value === null || typeof value !== 'object' ? value : structuredClone(value);
 }
