@@ -2,7 +2,7 @@
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import https from 'node:https';
 import YAML from 'yaml';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import net from 'node:net';
 import os from 'node:os';
@@ -143,7 +143,8 @@ export function adminTls(dataDir: string): https.AgentOptions {
 
 /**
  * `skiff server --disable-agent [args]` on a free port (SKIFF_BENCH_SERVER_NODE_FLAGS go to node,
- * e.g. --cpu-prof; SKIFF_BENCH_SERVER_STDERR passes its stderr through). Resolves when it
+ * e.g. --cpu-prof; SKIFF_BENCH_SERVER_STDERR passes its stderr through; SKIFF_BENCH_SERVER_STDOUT=FILE
+ * writes its stdout there, e.g. for --trace-gc). Resolves when it
  * prints its ready line; an exit after that is reported to `onExit` with the stderr tail.
  */
 export async function startBenchServer(dataDir: string, opts: { children?: ChildProcess[]; onExit?: (what: string) => void; args?: string[] } = {}): Promise<{ child: ChildProcess; url: string; tls: https.AgentOptions }> {
@@ -152,9 +153,16 @@ export async function startBenchServer(dataDir: string, opts: { children?: Child
   opts.children?.push(child);
   let stderr = '';
   child.stderr!.on('data', (d) => { stderr = (stderr + d).slice(-4000); if (process.env.SKIFF_BENCH_SERVER_STDERR) process.stderr.write(d); });
+  const stdoutFile = process.env.SKIFF_BENCH_SERVER_STDOUT;
+  if (stdoutFile) child.stdout!.pipe(createWriteStream(stdoutFile));
   let out = '';
   const url = await new Promise<string>((resolve, reject) => {
-    child.stdout!.on('data', (d) => { out += d; const m = out.match(/ready at (https:\/\/\S+)/); if (m) resolve(m[1]!); });
+    const onData = (d: Buffer) => {
+      out += d;
+      const m = out.match(/ready at (https:\/\/\S+)/);
+      if (m) { child.stdout!.off('data', onData); if (!stdoutFile) child.stdout!.resume(); resolve(m[1]!); }
+    };
+    child.stdout!.on('data', onData);
     child.once('exit', (code) => reject(new Error(`server exited ${code}: ${stderr}`)));
   });
   child.once('exit', (code, signal) => opts.onExit?.(`server exited (${code ?? signal}): ${stderr}`));

@@ -6,7 +6,8 @@
 // time, and whether every node stayed Ready (Ready→not-Ready transitions on a node watch).
 //
 // Phases: a `skiff server --disable-agent` (bundle) and `skiff sim --nodes N`; namespaces;
-// then M - B pods at a steady R/s, then a burst of B pods from 64 clients at once; then a
+// optionally a fill of F pods at a faster rate (to reach the target size in less time);
+// then M - F - B pods at a steady R/s, then a burst of B pods from 64 clients at once; then a
 // settle period until every pod is Running (or a timeout). A probe client makes one call
 // at a time all along (create/patch/get/delete a ConfigMap, get a pod and a node, list the
 // pods of one namespace, list nodes; every 10th round the first page of all pods).
@@ -15,7 +16,9 @@
 //
 // Flags: --nodes N (5000) --pods M (150000) --rate R (20) --burst B (M/10) --namespaces K
 // (10) --settle S (seconds after the last pod Running, 10) --stall S (give up when no pod
-// has started for S seconds, 60); --quick: 50 nodes, 500 pods,
+// has started for S seconds, 60) --fill F --fill-rate R2 (0 pods; at R2/s, 100). With a
+// fill, the SLO rows are the steady phase's (the cluster already at size, Kubernetes'
+// churn), and the whole run's figures follow them; --quick: 50 nodes, 500 pods,
 // 100/s, burst 100. The issue's target sizes take hours; see bench/README.md.
 // SKIFF_BENCH_SERVER_NODE_FLAGS="--cpu-prof --cpu-prof-dir=DIR" profiles the server,
 // SKIFF_BENCH_SIM_NODE_FLAGS the same for `skiff sim` (written when each exits).
@@ -73,7 +76,7 @@ class Latencies {
 export async function run(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv, strict: true,
-    options: { quick: { type: 'boolean' }, nodes: { type: 'string' }, pods: { type: 'string' }, rate: { type: 'string' }, burst: { type: 'string' }, namespaces: { type: 'string' }, settle: { type: 'string' }, stall: { type: 'string' } },
+    options: { quick: { type: 'boolean' }, nodes: { type: 'string' }, pods: { type: 'string' }, rate: { type: 'string' }, burst: { type: 'string' }, namespaces: { type: 'string' }, settle: { type: 'string' }, stall: { type: 'string' }, fill: { type: 'string' }, 'fill-rate': { type: 'string' } },
   });
   const quick = values.quick ?? false;
   const numNodes = Number(values.nodes ?? (quick ? 50 : 5000));
@@ -81,10 +84,12 @@ export async function run(argv: string[]): Promise<void> {
   const rate = Number(values.rate ?? (quick ? 100 : 20));
   const burst = Math.min(numPods, Number(values.burst ?? (quick ? 100 : Math.floor(numPods / 10))));
   const numNs = Number(values.namespaces ?? 10);
+  const fill = Math.min(numPods - burst, Number(values.fill ?? 0));
+  const fillRate = Number(values['fill-rate'] ?? 100);
   const settleMs = Number(values.settle ?? (quick ? 2 : 10)) * 1000;
   const stallMs = Number(values.stall ?? 60) * 1000;
-  for (const [k, v] of Object.entries({ nodes: numNodes, pods: numPods, rate, burst, namespaces: numNs })) {
-    if (!(Number.isFinite(v) && v >= 0) || (k !== 'burst' && v <= 0)) throw new Error(`--${k}: must be a positive number`);
+  for (const [k, v] of Object.entries({ nodes: numNodes, pods: numPods, rate, burst, namespaces: numNs, fill, 'fill-rate': fillRate })) {
+    if (!(Number.isFinite(v) && v >= 0) || (k !== 'burst' && k !== 'fill' && v <= 0)) throw new Error(`--${k}: must be a positive number`);
   }
 
   await prepareBundle();
@@ -167,13 +172,20 @@ export async function run(argv: string[]): Promise<void> {
       if (p.status?.phase === 'Running' && !runningAt.has(key)) runningAt.set(key, now);
     }).close);
 
+    // The probe's samples: all of them, and those of the steady phase (a call counts in the
+    // phase it started in).
+    type Phase = 'fill' | 'steady' | 'burst' | 'settle';
+    let phase: Phase = fill ? 'fill' : 'steady';
     const lat = new Latencies();
+    const latSteady = new Latencies();
     const timed = async (key: string, method: string, p: string, body?: unknown, ok = [200, 201], contentType?: string) => {
       const t = performance.now();
+      const inSteady = phase === 'steady';
       try {
         const r = await request(probeConn, method, p, body, contentType);
         if (!ok.includes(r.status)) { lat.errors++; log(`${key}: ${r.status} ${r.text.slice(0, 200)}`); return; }
         lat.add(key, performance.now() - t);
+        if (inSteady) latSteady.add(key, performance.now() - t);
       } catch (err) { lat.errors++; log(`${key}: ${(err as Error).message}`); }
     };
 
@@ -231,8 +243,8 @@ export async function run(argv: string[]): Promise<void> {
       }
     })();
 
-    // Creates: steady, then burst. Each create's latency counts as a mutating call too.
-    const createLatency: number[] = [];
+    // Creates: fill, steady, then burst. Each create's latency counts as a mutating call too.
+    const createLatency: [index: number, ms: number][] = [];
     let failed = 0;
     const createOne = async (i: number) => {
       const ns = namespaces[i % numNs]!;
@@ -243,31 +255,44 @@ export async function run(argv: string[]): Promise<void> {
       try {
         const r = await request(load, 'POST', `/api/v1/namespaces/${ns}/pods`, podFor(ns, name));
         if (r.status !== 201) { failed++; createdAt.delete(key); if (failed < 10) log(`create ${key}: ${r.status} ${r.text.slice(0, 200)}`); return; }
-        createLatency.push(performance.now() - t);
+        createLatency.push([i, performance.now() - t]);
         createdKeys.push(key);
         created++;
       } catch (err) { failed++; createdAt.delete(key); if (failed < 10) log(`create ${key}: ${(err as Error).message}`); }
     };
-    const steady = numPods - burst;
-    const steadyStart = performance.now();
-    const inFlight = new Set<Promise<void>>();
-    for (let i = 0; i < steady; i++) {
-      const due = steadyStart + (i * 1000) / rate;
-      const wait = due - performance.now();
-      if (wait > 0) await sleep(wait);
-      while (inFlight.size >= 256) await Promise.race(inFlight);
-      const p = createOne(i).finally(() => inFlight.delete(p));
-      inFlight.add(p);
+    /** Pods [from, to) at r/s (at most 256 in flight); returns the rate achieved. */
+    const paced = async (from: number, to: number, r: number) => {
+      const start = performance.now();
+      const inFlight = new Set<Promise<void>>();
+      for (let i = from; i < to; i++) {
+        const due = start + ((i - from) * 1000) / r;
+        const wait = due - performance.now();
+        if (wait > 0) await sleep(wait);
+        while (inFlight.size >= 256) await Promise.race(inFlight);
+        const p = createOne(i).finally(() => inFlight.delete(p));
+        inFlight.add(p);
+      }
+      await Promise.all(inFlight);
+      return (to - from) / ((performance.now() - start) / 1000);
+    };
+    const steady = numPods - fill - burst;
+    const firstCreate = performance.now();
+    if (fill) {
+      const achieved = await paced(0, fill, fillRate);
+      log(`fill: ${fill} pods at ${achieved.toFixed(1)}/s (asked ${fillRate}/s); ${runningAt.size} Running`);
+      // The steady phase starts with the fill's backlog cleared, so it measures churn at size.
+      for (const deadline = Date.now() + stallMs; runningAt.size < created && Date.now() < deadline;) await sleep(250);
+      phase = 'steady';
     }
-    await Promise.all(inFlight);
-    const steadyEnd = performance.now();
-    const steadyRate = steady / ((steadyEnd - steadyStart) / 1000);
+    const steadyRate = await paced(fill, fill + steady, rate);
     log(`steady phase: ${steady} pods at ${steadyRate.toFixed(1)}/s (asked ${rate}/s)`);
+    phase = 'burst';
     const burstStart = performance.now();
-    let next = steady;
+    let next = fill + steady;
     await Promise.all(Array.from({ length: 64 }, async () => { while (next < numPods) await createOne(next++); }));
     const burstMs = performance.now() - burstStart;
     if (burst) log(`burst: ${burst} pods created in ${Math.round(burstMs)} ms`);
+    phase = 'settle';
 
     // Settle: until every created pod is Running, or no pod has started for --stall
     // seconds (then the run is reported as it stands), then a little longer.
@@ -278,7 +303,7 @@ export async function run(argv: string[]): Promise<void> {
       await sleep(250);
     }
     if (runningAt.size < created) log(`gave up: no pod started in ${stallMs / 1000} s; ${runningAt.size}/${created} Running`);
-    const allRunningMs = performance.now() - steadyStart;
+    const allRunningMs = performance.now() - firstCreate;
     await sleep(settleMs);
     probing = false;
     await probe;
@@ -294,24 +319,34 @@ export async function run(argv: string[]): Promise<void> {
       }
       return out;
     };
+    const burstFrom = fill + steady;
     const startAll = startup(0, numPods);
-    const startSteady = startup(0, steady);
-    const startBurst = startup(steady, numPods);
+    const startSteady = startup(fill, burstFrom);
+    const startBurst = startup(burstFrom, numPods);
     // The scheduler's share: create → spec.nodeName seen on the watch.
     const boundAll = startup(0, numPods, boundAt);
-    const boundBurst = startup(steady, numPods, boundAt);
-    for (const ms of createLatency) lat.add('mutating: POST pods (load)', ms);
-    const cls = (c: string) => summarize(lat.of(c));
+    const boundSteady = startup(fill, burstFrom, boundAt);
+    const boundBurst = startup(burstFrom, numPods, boundAt);
+    for (const [i, ms] of createLatency) {
+      lat.add('mutating: POST pods (load)', ms);
+      if (i >= fill && i < burstFrom) latSteady.add('mutating: POST pods (load)', ms);
+    }
+    // With a fill, the SLOs are judged on the steady phase: the cluster at size, under churn.
+    const slo = fill ? latSteady : lat;
+    const sloStartup = fill ? startSteady : startAll;
+    const sloBound = fill ? boundSteady : boundAll;
+    const during = fill ? ', steady phase' : '';
+    const cls = (c: string) => summarize(slo.of(c));
     const mut = cls('mutating');
     const get = cls('get');
     const nsList = cls('namespace list');
     const clList = cls('cluster list');
-    const st = summarize(startAll);
+    const st = summarize(sloStartup);
     const rssPeak = Math.max(...series.serverRss.points.map(([, v]) => v));
     const simPeak = Math.max(...series.simRss.points.map(([, v]) => v));
     const finalReady = readyCount();
     const mean = (x: Series) => x.points.reduce((a, [, v]) => a + v, 0) / Math.max(1, x.points.length);
-    const perCall: Percentiles[] = [...lat.byCall].map(([k, v]) => percentiles(k, v));
+    const perCall: Percentiles[] = [...slo.byCall].map(([k, v]) => percentiles(k, v));
     const rows: Row[] = [
       { metric: 'simulated nodes', value: numNodes, unit: 'nodes' },
       { metric: `time to ${numNodes} nodes Ready`, value: Math.round(nodesReadyMs), unit: 'ms' },
@@ -321,16 +356,22 @@ export async function run(argv: string[]): Promise<void> {
       { metric: `burst of ${burst}: all created`, value: Math.round(burstMs), unit: 'ms' },
       { metric: 'first create → all Running', value: Math.round(allRunningMs), unit: 'ms' },
       { metric: 'pods Running', value: runningAt.size, unit: 'pods', goal: `${created}` },
-      { metric: 'mutating API calls p99', value: mut.p99, unit: 'ms', goal: '≤ 100 ms' },
-      { metric: 'single-object GET p99', value: get.p99, unit: 'ms', goal: '≤ 50 ms' },
-      { metric: 'namespace-scoped LIST p99', value: nsList.p99, unit: 'ms', goal: '≤ 1000 ms' },
-      { metric: 'cluster-scoped LIST p99', value: clList.p99, unit: 'ms', goal: '≤ 30000 ms (k8s SLO)' },
-      { metric: 'pod startup p50 (create → Running)', value: st.p50, unit: 'ms' },
-      { metric: 'pod startup p99 (create → Running)', value: st.p99, unit: 'ms', goal: '≤ 1000 ms' },
-      ...(startSteady.length ? [{ metric: 'pod startup p99, steady phase', value: summarize(startSteady).p99, unit: 'ms' }] : []),
+      { metric: `mutating API calls p99${during}`, value: mut.p99, unit: 'ms', goal: '≤ 100 ms' },
+      { metric: `single-object GET p99${during}`, value: get.p99, unit: 'ms', goal: '≤ 50 ms' },
+      { metric: `namespace-scoped LIST p99${during}`, value: nsList.p99, unit: 'ms', goal: '≤ 1000 ms' },
+      { metric: `cluster-scoped LIST p99${during}`, value: clList.p99, unit: 'ms', goal: '≤ 30000 ms (k8s SLO)' },
+      { metric: `pod startup p50 (create → Running)${during}`, value: st.p50, unit: 'ms' },
+      { metric: `pod startup p99 (create → Running)${during}`, value: st.p99, unit: 'ms', goal: '≤ 1000 ms' },
+      { metric: `create → bound p50${during}`, value: summarize(sloBound).p50, unit: 'ms' },
+      { metric: `create → bound p99${during}`, value: summarize(sloBound).p99, unit: 'ms' },
+      ...(fill ? [
+        { metric: 'mutating API calls p99, whole run', value: summarize(lat.of('mutating')).p99, unit: 'ms' },
+        { metric: 'single-object GET p99, whole run', value: summarize(lat.of('get')).p99, unit: 'ms' },
+        { metric: 'namespace-scoped LIST p99, whole run', value: summarize(lat.of('namespace list')).p99, unit: 'ms' },
+        { metric: 'pod startup p99, whole run', value: summarize(startAll).p99, unit: 'ms' },
+        { metric: 'create → bound p99, whole run', value: summarize(boundAll).p99, unit: 'ms' },
+      ] : []),
       ...(startBurst.length ? [{ metric: 'pod startup p99, burst phase', value: summarize(startBurst).p99, unit: 'ms' }] : []),
-      { metric: 'create → bound p50', value: summarize(boundAll).p50, unit: 'ms' },
-      { metric: 'create → bound p99', value: summarize(boundAll).p99, unit: 'ms' },
       ...(boundBurst.length ? [{ metric: 'create → bound p99, burst phase', value: summarize(boundBurst).p99, unit: 'ms' }] : []),
       { metric: 'server peak RSS (sampled 1/s)', value: rssPeak, unit: 'MB', goal: '≤ 4096 MB' },
       { metric: 'sim peak RSS', value: simPeak, unit: 'MB' },
@@ -342,13 +383,14 @@ export async function run(argv: string[]): Promise<void> {
       { metric: 'probe call errors', value: lat.errors, unit: 'calls', goal: '0' },
     ];
     report('scale', rows, {
-      quick, fromSource: process.env.SKIFF_FROM_SOURCE === '1', loadAtStart, nodes: numNodes, pods: numPods, rate, burst, namespaces: numNs,
+      quick, fromSource: process.env.SKIFF_FROM_SOURCE === '1', loadAtStart, nodes: numNodes, pods: numPods, rate, burst, namespaces: numNs, fill, fillRate,
       percentiles: [
-        percentiles('mutating calls', lat.of('mutating'), 100),
-        percentiles('single-object GET', lat.of('get'), 50),
-        percentiles('namespace LIST', lat.of('namespace list'), 1000),
-        percentiles('cluster LIST', lat.of('cluster list')),
+        percentiles(`mutating calls${during}`, slo.of('mutating'), 100),
+        percentiles(`single-object GET${during}`, slo.of('get'), 50),
+        percentiles(`namespace LIST${during}`, slo.of('namespace list'), 1000),
+        percentiles(`cluster LIST${during}`, slo.of('cluster list')),
         percentiles('pod startup (create → Running)', startAll, 1000),
+        ...(fill ? [percentiles('pod startup, fill', startup(0, fill), 1000)] : []),
         percentiles('pod startup, steady', startSteady, 1000),
         percentiles('pod startup, burst', startBurst, 1000),
         percentiles('create → bound', boundAll),
