@@ -8,7 +8,7 @@ import { groupVersion } from '../../api/scheme.ts';
 import { ApiError, badRequest, methodNotAllowed, notFound, successStatus } from '../errors.ts';
 import { decodeBody, mediaType, parseJson, parseYaml, readBody } from '../http/body.ts';
 import { negotiate, type Negotiated } from '../http/negotiate.ts';
-import { send, sendRaw } from '../http/respond.ts';
+import { send, streamJsonList } from '../http/respond.ts';
 import type { Registry, WriteOptions } from '../registry/registry.ts';
 import type { ResourceRequest } from '../request-info.ts';
 import { SERVED_SUBRESOURCES } from '../discovery.ts';
@@ -123,8 +123,7 @@ async function handleList(ctx: HandlerContext): Promise<void> {
   if (fromCache && !neg.table && neg.format === 'json') {
     const cached = await registry.listFromCache(info.resource, info.namespace, q);
     const head = JSON.stringify({ kind: `${info.resource.kind}List`, apiVersion: groupVersion(info.resource), metadata: { resourceVersion: cached.resourceVersion } });
-    const body = `${head.slice(0, -1)},"items":[${cached.items.map((c) => c.json()).join(',')}]}`;
-    sendRaw(ctx.res, 200, 'application/json', body, { 'Cache-Control': 'no-cache, private' });
+    await streamJsonList(ctx.res, head, cached.items);
     return;
   }
   const result = fromCache
