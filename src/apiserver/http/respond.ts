@@ -20,16 +20,20 @@ export function sendRaw(res: ServerResponse, code: number, contentType: string, 
   res.end(body);
 }
 
-/** About this much of a streamed list is written at a time. */
+/** A streamed list is made and written in pieces of about this many characters... */
 const LIST_PIECE_CHARS = 64 * 1024;
+/** ...for up to this long before other work gets a turn... */
+const LIST_SLICE_MS = 2;
+/** ...and while no more than this is waiting to go out on the socket. */
+const LIST_MAX_BUFFERED = 1024 * 1024;
 
 /**
- * A JSON list of objects whose JSON is already made (the watch cache's), written in pieces
- * of about 64 KB: between pieces it waits while the socket's buffer is full and otherwise
- * lets the event loop run, so a LIST of thousands of objects neither blocks every other
- * request while it is joined, measured and encrypted nor holds its whole body in memory.
- * `head` is the list without items, e.g. `{"kind":"PodList",...,"metadata":{...}}`. A
- * list that fits in one piece goes out at once, with a Content-Length.
+ * A JSON list of objects whose JSON is already made (the watch cache's), written in pieces:
+ * after ~2 ms of making and writing them it lets the event loop run, and it waits while
+ * 1 MB is still waiting to go out, so a LIST of thousands of objects neither blocks every
+ * other request while it is joined, measured and encrypted nor holds its whole body in
+ * memory. `head` is the list without items, e.g. `{"kind":"PodList",...,"metadata":{...}}`.
+ * A list that fits in one piece goes out at once, with a Content-Length.
  */
 export async function streamJsonList(res: ServerResponse, head: string, items: readonly { json(): string }[], headers: Record<string, string> = {}): Promise<void> {
   let piece = `${head.slice(0, -1)},"items":[`;
@@ -40,10 +44,15 @@ export async function streamJsonList(res: ServerResponse, head: string, items: r
     return;
   }
   res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', ...headers });
+  let sliceStart = performance.now();
   while (i < items.length) {
-    if (!res.write(piece)) await drainedOrClosed(res);
-    else await new Promise((resolve) => setImmediate(resolve));
-    if (res.destroyed) return;
+    const ok = res.write(piece);
+    if (res.writableLength > LIST_MAX_BUFFERED || performance.now() - sliceStart > LIST_SLICE_MS) {
+      if (!ok && res.writableLength > LIST_MAX_BUFFERED) await drainedOrClosed(res);
+      else await new Promise((resolve) => setImmediate(resolve));
+      if (res.destroyed) return;
+      sliceStart = performance.now();
+    }
     piece = '';
     for (; i < items.length && piece.length < LIST_PIECE_CHARS; i++) piece += `,${items[i]!.json()}`;
   }

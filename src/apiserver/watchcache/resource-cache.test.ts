@@ -77,3 +77,29 @@ test('many watchers share one store watcher', () => withStore(async (store) => {
   ws.forEach((w) => w.close());
   assert.equal(cache.watcherCount, 0);
 }));
+
+test('lists of a namespace and of everything stay sorted and exact as objects come, change and go', () => withStore(async (store) => {
+  const cache = new ResourceCache(store, CM);
+  await cache.ready();
+  const names = (prefix: string) => cache.list(all(prefix)).map((c) => `${c.obj.metadata.namespace}/${c.obj.metadata.name}`);
+  // Namespaces whose names prefix each other ("a", "ab") and keys out of creation order.
+  for (const [ns, name] of [['ab', 'z'], ['a', 'm'], ['a', 'b'], ['ab', 'a'], ['b', 'x']] as const) await store.create(key(ns, name), value(ns, name));
+  await cache.waitFor(await store.currentRevision());
+  assert.deepEqual(names(storageKey(CM, 'a')), ['a/b', 'a/m']);
+  assert.deepEqual(names(storageKey(CM, 'ab')), ['ab/a', 'ab/z']);
+  assert.deepEqual(names(storageKey(CM, undefined)), ['a/b', 'a/m', 'ab/a', 'ab/z', 'b/x']);
+  assert.deepEqual(names('/registry/configmaps/a'), ['a/b', 'a/m', 'ab/a', 'ab/z'], 'a prefix that is not a whole namespace');
+
+  const m = await store.get(key('a', 'm'));
+  await store.update(key('a', 'm'), value('a', 'm', { changed: 'yes' }), m!.modRevision);
+  await store.delete(key('a', 'b'));
+  await store.create(key('a', 'c'), value('a', 'c'));
+  await store.delete(key('b', 'x'));
+  await cache.waitFor(await store.currentRevision());
+  assert.deepEqual(names(storageKey(CM, 'a')), ['a/c', 'a/m']);
+  assert.deepEqual(cache.list(all(storageKey(CM, 'a')))[1]!.obj.metadata.labels, { changed: 'yes' }, 'the list has the latest state');
+  assert.deepEqual(names(storageKey(CM, 'b')), []);
+  assert.deepEqual(names(storageKey(CM, undefined)), ['a/c', 'a/m', 'ab/a', 'ab/z']);
+  const labelled = cache.list({ prefix: storageKey(CM, 'a'), matches: (o) => o.metadata.labels?.changed === 'yes' });
+  assert.deepEqual(labelled.map((c) => c.obj.metadata.name), ['m']);
+}));

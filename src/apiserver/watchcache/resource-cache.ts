@@ -67,6 +67,11 @@ export class ResourceCache {
   readonly resource: ResourceInfo;
   readonly #store: Store;
   readonly #objects = new Map<string, CachedObject>();
+  /** The keys of #objects by namespace ('' for cluster-scoped resources), for lists. */
+  readonly #byNamespace = new Map<string, Set<string>>();
+  /** Sorted keys, per namespace and of all objects ('*'), made by a list and kept until a key comes or goes. */
+  readonly #sorted = new Map<string, string[]>();
+  readonly #root: string;
   readonly #window: CacheEvent[] = [];
   readonly #windowSize: number;
   readonly #watchers = new Set<CacheWatcher>();
@@ -83,6 +88,7 @@ export class ResourceCache {
     this.#store = store;
     this.resource = resource;
     this.#windowSize = opts.windowSize ?? DEFAULT_WINDOW;
+    this.#root = storageKey(resource, undefined);
   }
 
   /** Lists once and starts following the store; later calls share the first. */
@@ -103,7 +109,7 @@ export class ResourceCache {
   async #start(): Promise<void> {
     const prefix = storageKey(this.resource, undefined);
     const snapshot = await this.#store.list(prefix);
-    for (const kv of snapshot.items) this.#objects.set(kv.key, cached(kv));
+    for (const kv of snapshot.items) this.#set(kv.key, cached(kv));
     this.#revision = snapshot.revision;
     this.#oldest = snapshot.revision;
     this.#storeWatcher = this.#store.watch(prefix, snapshot.revision, {
@@ -119,8 +125,8 @@ export class ResourceCache {
   #apply(ev: WatchEvent): void {
     const cur = cached(ev.kv);
     const prev = this.#objects.get(ev.kv.key);
-    if (ev.type === 'delete') this.#objects.delete(ev.kv.key);
-    else this.#objects.set(ev.kv.key, cur);
+    if (ev.type === 'delete') this.#delete(ev.kv.key);
+    else this.#set(ev.kv.key, cur);
     const event: CacheEvent = { type: ev.type === 'create' ? 'ADDED' : ev.type === 'delete' ? 'DELETED' : 'MODIFIED', revision: ev.kv.modRevision, cur, prev };
     this.#window.push(event);
     if (this.#window.length > this.#windowSize) {
@@ -171,9 +177,62 @@ export class ResourceCache {
     });
   }
 
-  /** Current objects under a prefix that match, sorted by key (as the store lists them). */
+  #namespaceOf(key: string): string {
+    if (!this.resource.namespaced) return '';
+    const end = key.indexOf('/', this.#root.length);
+    return end < 0 ? '' : key.slice(this.#root.length, end);
+  }
+
+  #set(key: string, c: CachedObject): void {
+    if (!this.#objects.has(key)) {
+      const ns = this.#namespaceOf(key);
+      let keys = this.#byNamespace.get(ns);
+      if (!keys) this.#byNamespace.set(ns, (keys = new Set()));
+      keys.add(key);
+      this.#sorted.delete(ns);
+      this.#sorted.delete('*');
+    }
+    this.#objects.set(key, c);
+  }
+
+  #delete(key: string): void {
+    if (!this.#objects.delete(key)) return;
+    const ns = this.#namespaceOf(key);
+    const keys = this.#byNamespace.get(ns);
+    keys?.delete(key);
+    if (keys?.size === 0) this.#byNamespace.delete(ns);
+    this.#sorted.delete(ns);
+    this.#sorted.delete('*');
+  }
+
+  /** The sorted keys a prefix covers when it is a whole namespace or everything; else undefined. */
+  #sortedKeys(prefix: string): string[] | undefined {
+    let which: string;
+    if (prefix === this.#root) which = '*';
+    else if (this.resource.namespaced && prefix.endsWith('/') && prefix.startsWith(this.#root) && prefix.indexOf('/', this.#root.length) === prefix.length - 1) which = prefix.slice(this.#root.length, -1);
+    else return undefined;
+    let sorted = this.#sorted.get(which);
+    if (!sorted) {
+      sorted = which === '*' ? [...this.#objects.keys()] : [...(this.#byNamespace.get(which) ?? [])];
+      this.#sorted.set(which, sorted.sort());
+    }
+    return sorted;
+  }
+
+  /**
+   * Current objects under a prefix that match, sorted by key (as the store lists them). A
+   * namespace's objects are found through the namespace index, not by scanning all.
+   */
   list(filter: CacheFilter): CachedObject[] {
     const out: CachedObject[] = [];
+    const keys = this.#sortedKeys(filter.prefix);
+    if (keys) {
+      for (const key of keys) {
+        const c = this.#objects.get(key)!;
+        if (filter.matches(c.obj)) out.push(c);
+      }
+      return out;
+    }
     for (const c of this.#objects.values()) {
       if (c.key.startsWith(filter.prefix) && filter.matches(c.obj)) out.push(c);
     }
