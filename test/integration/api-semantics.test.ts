@@ -57,6 +57,23 @@ test('pagination with limit and continue returns every item exactly once', async
   assert.deepEqual(names, Array.from({ length: 12 }, (_, i) => `page-${String(i).padStart(2, '0')}`));
   const bad = await s.request('GET', `${CM}?limit=5&continue=garbage`);
   assert.equal(bad.status, 400);
+
+  // Unfiltered: remainingItemCount, one resourceVersion for every page, the same items in
+  // the same order as one unpaginated list.
+  const whole = (await s.request('GET', CM)).json;
+  const first = (await s.request('GET', `${CM}?limit=4`)).json;
+  assert.equal(first.items.length, 4);
+  assert.equal(first.metadata.remainingItemCount, whole.items.length - 4);
+  await s.request('DELETE', `${CM}/page-05`); // after the first page: the rest still shows it
+  const all = [...first.items];
+  for (let cont = first.metadata.continue; cont;) {
+    const r = (await s.request('GET', `${CM}?limit=4&continue=${encodeURIComponent(cont)}`)).json;
+    assert.equal(r.metadata.resourceVersion, first.metadata.resourceVersion, 'every page is read at the first page\'s revision');
+    all.push(...r.items);
+    cont = r.metadata.continue;
+  }
+  assert.deepEqual(all.map((i: any) => i.metadata.name), whole.items.map((i: any) => i.metadata.name));
+  assert.ok(all.some((i: any) => i.metadata.name === 'page-05'));
 });
 
 test('generateName, finalizers and deletionTimestamp', async () => {

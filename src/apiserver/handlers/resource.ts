@@ -117,17 +117,21 @@ async function handleList(ctx: HandlerContext): Promise<void> {
   const { info, registry } = ctx;
   const neg = negotiate(ctx.req.headers.accept, { allowTable: true });
   const q = listQuery(info.resource, ctx.query);
-  // resourceVersion=0 (any recent state, limit ignored) and unpaginated reads come from the
-  // watch cache, as in Kubernetes; pages and exact revisions come from the store.
-  const fromCache = q.resourceVersion === '0' || (!q.resourceVersion && !q.limit && !q.continue);
+  // resourceVersion=0 (any recent state, limit ignored) and consistent reads come from the
+  // watch cache, as in Kubernetes (a limited one gets its first page there; the pages after
+  // it, like exact revisions, come from the store).
+  const fromCache = q.resourceVersion === '0' || (!q.resourceVersion && !q.continue);
   if (fromCache && !neg.table && neg.format === 'json') {
     const cached = await registry.listFromCache(info.resource, info.namespace, q);
-    const head = JSON.stringify({ kind: `${info.resource.kind}List`, apiVersion: groupVersion(info.resource), metadata: { resourceVersion: cached.resourceVersion } });
+    const metadata: Record<string, unknown> = { resourceVersion: cached.resourceVersion };
+    if (cached.continue) metadata.continue = cached.continue;
+    if (cached.remainingItemCount !== undefined) metadata.remainingItemCount = cached.remainingItemCount;
+    const head = JSON.stringify({ kind: `${info.resource.kind}List`, apiVersion: groupVersion(info.resource), metadata });
     await streamJsonList(ctx.res, head, cached.items);
     return;
   }
-  const result = fromCache
-    ? await registry.listFromCache(info.resource, info.namespace, q).then((c) => ({ items: c.items.map((i) => i.obj), resourceVersion: c.resourceVersion } as Awaited<ReturnType<Registry['list']>>))
+  const result: Awaited<ReturnType<Registry['list']>> = fromCache
+    ? await registry.listFromCache(info.resource, info.namespace, q).then((c) => ({ ...c, items: c.items.map((i) => i.obj) }))
     : await registry.list(info.resource, info.namespace, q);
   const listMeta: Record<string, unknown> = { resourceVersion: result.resourceVersion };
   if (result.continue) listMeta.continue = result.continue;

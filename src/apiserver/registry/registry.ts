@@ -213,9 +213,11 @@ export class Registry {
 
   /**
    * A list served from the watch cache, as Kubernetes serves resourceVersion=0 (any
-   * recent state) and unpaginated consistent reads. Items are shared: read-only.
+   * recent state, limit ignored) and consistent reads. Items are shared: read-only. A
+   * consistent read with a limit gets its first page here and a continue token at the
+   * cache's revision, whose later pages come from the store (list) at that revision.
    */
-  async listFromCache(r: ResourceInfo, ns: string | undefined, q: ListQuery): Promise<{ items: CachedObject[]; resourceVersion: string }> {
+  async listFromCache(r: ResourceInfo, ns: string | undefined, q: ListQuery): Promise<CachedList> {
     if (r.conversion) {
       const c = r.conversion;
       const result = await this.listFromCache(c.storage, ns, q);
@@ -224,7 +226,15 @@ export class Registry {
     const cache = await this.watchCache.for(r);
     if (q.resourceVersion !== '0') await cache.waitFor(await this.store.currentRevision());
     const revision = cache.revision;
-    return { items: cache.list(cacheFilter(r, ns, q)), resourceVersion: String(revision) };
+    const limit = q.resourceVersion !== '0' && q.limit && q.limit > 0 ? q.limit : 0;
+    const filtered = Boolean(q.labelSelector || q.fieldFilter || q.name !== undefined);
+    const page = cache.page(cacheFilter(r, ns, q), limit, !filtered);
+    const result: CachedList = { items: page.items, resourceVersion: String(revision) };
+    if (page.next !== undefined) {
+      result.continue = makeContinue(revision, page.next, storageKey(r, ns));
+      result.remainingItemCount = page.rest;
+    }
+    return result;
   }
 
   #matches(obj: KObject, q: ListQuery): boolean {
@@ -695,6 +705,9 @@ export function parseRV(rv: string): number {
   if (!/^\d+$/.test(rv)) throw badRequest(`invalid resource version: ${JSON.stringify(rv)}`);
   return Number(rv);
 }
+
+/** A list from the watch cache (see listFromCache). */
+export interface CachedList { items: CachedObject[]; resourceVersion: string; continue?: string; remainingItemCount?: number }
 
 function makeContinue(rv: number, nextKey: string, prefix: string): string {
   return Buffer.from(JSON.stringify({ v: 'meta.k8s.io/v1', rv, start: nextKey.slice(prefix.length) })).toString('base64url');

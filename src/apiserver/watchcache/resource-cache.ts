@@ -224,19 +224,31 @@ export class ResourceCache {
    * namespace's objects are found through the namespace index, not by scanning all.
    */
   list(filter: CacheFilter): CachedObject[] {
-    const out: CachedObject[] = [];
+    return this.page(filter, 0).items;
+  }
+
+  /**
+   * The first `limit` of list() (0: all), and when more keys follow: the key after the
+   * last item (where the next page starts) and, if `countRest`, how many keys follow.
+   */
+  page(filter: CacheFilter, limit: number, countRest = false): { items: CachedObject[]; next?: string; rest?: number } {
+    const items: CachedObject[] = [];
     const keys = this.#sortedKeys(filter.prefix);
     if (keys) {
-      for (const key of keys) {
-        const c = this.#objects.get(key)!;
-        if (filter.matches(c.obj)) out.push(c);
+      for (let i = 0; i < keys.length; i++) {
+        const c = this.#objects.get(keys[i]!)!;
+        if (!filter.matches(c.obj)) continue;
+        items.push(c);
+        if (items.length === limit && i < keys.length - 1) return { items, next: keys[i + 1], rest: countRest ? keys.length - 1 - i : undefined };
       }
-      return out;
+      return { items };
     }
     for (const c of this.#objects.values()) {
-      if (c.key.startsWith(filter.prefix) && filter.matches(c.obj)) out.push(c);
+      if (c.key.startsWith(filter.prefix) && filter.matches(c.obj)) items.push(c);
     }
-    return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    items.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    if (!limit || items.length <= limit) return { items };
+    return { items: items.slice(0, limit), next: items[limit]!.key, rest: countRest ? items.length - limit : undefined };
   }
 
   /** Whether a watch from `revision` can be served from the window. */
