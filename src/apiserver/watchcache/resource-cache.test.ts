@@ -103,3 +103,23 @@ test('lists of a namespace and of everything stay sorted and exact as objects co
   const labelled = cache.list({ prefix: storageKey(CM, 'a'), matches: (o) => o.metadata.labels?.changed === 'yes' });
   assert.deepEqual(labelled.map((c) => c.obj.metadata.name), ['m']);
 }));
+
+test('the kept-sorted keys match a fresh sort through random creates and deletes', () => withStore(async (store) => {
+  const cache = new ResourceCache(store, CM);
+  await cache.ready();
+  const live = new Set<string>();
+  let seed = 7;
+  const rand = (n: number) => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return seed % n; };
+  const names = (prefix: string) => cache.list(all(prefix)).map((c) => c.key);
+  const expected = (prefix: string) => [...live].filter((k) => k.startsWith(prefix)).sort();
+  for (let round = 0; round < 6; round++) {
+    for (let i = 0; i < 60; i++) {
+      const k = key(`ns${rand(4)}`, `o${rand(40)}`);
+      const ns = k.split('/')[3]!;
+      if (live.has(k)) { await store.delete(k); live.delete(k); } else { await store.create(k, value(ns, k.split('/')[4]!)); live.add(k); }
+    }
+    await cache.waitFor(await store.currentRevision());
+    assert.deepEqual(names(storageKey(CM, undefined)), expected(storageKey(CM, undefined)), `all, round ${round}`);
+    for (let n = 0; n < 4; n++) assert.deepEqual(names(storageKey(CM, `ns${n}`)), expected(storageKey(CM, `ns${n}`)), `ns${n}, round ${round}`);
+  }
+}));
