@@ -283,8 +283,13 @@ export async function run(argv: string[]): Promise<void> {
     if (fill) {
       const achieved = await paced(0, fill, fillRate);
       log(`fill: ${fill} pods at ${achieved.toFixed(1)}/s (asked ${fillRate}/s); ${runningAt.size} Running`);
-      // The steady phase starts with the fill's backlog cleared, so it measures churn at size.
-      for (const deadline = Date.now() + stallMs; runningAt.size < created && Date.now() < deadline;) await sleep(250);
+      // The steady phase starts with the fill's backlog cleared, so it measures churn at size
+      // (given up only when no pod has started for --stall seconds).
+      for (let seen = -1, progressAt = Date.now(); runningAt.size < created && Date.now() - progressAt < stallMs;) {
+        if (runningAt.size !== seen) { seen = runningAt.size; progressAt = Date.now(); }
+        await sleep(250);
+      }
+      log(`fill backlog cleared: ${runningAt.size}/${created} Running`);
       phase = 'steady';
     }
     const steadyRate = await paced(fill, fill + steady, rate);

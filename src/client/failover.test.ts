@@ -236,6 +236,17 @@ test('a server that hangs times out and the request goes to the next one', async
   assert.equal(c.server, b.url);
 });
 
+test('a resource with its own request timeout gives up on a silent server sooner than the client does', async () => {
+  const a = await stub(() => { /* never answers */ });
+  const b = await stub();
+  const c = client([a.url, b.url], { requestTimeoutMs: 60_000 });
+  const started = Date.now();
+  const got = await c.resource('', 'v1', 'configmaps', { requestTimeoutMs: 500 }).get('default', 'x');
+  assert.equal((got as unknown as { answeredBy: number }).answeredBy, b.port);
+  assert.ok(Date.now() - started < 5_000, `took ${Date.now() - started} ms`);
+  assert.equal(c.server, b.url);
+});
+
 test('a server with a certificate from another CA is skipped, for writes too', async () => {
   const a = await stub(ok, otherServing);
   const b = await stub();

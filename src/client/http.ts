@@ -47,6 +47,18 @@ export interface RequestOptions {
   query?: Record<string, string | number | boolean | undefined>;
   body?: unknown;
   contentType?: string;
+  /** How long the server may stay silent before the request fails over (default: the client's requestTimeoutMs). */
+  timeoutMs?: number;
+}
+
+/** Options of one resource's interface. */
+export interface ResourceOptions {
+  /**
+   * Silence after which its requests give up on a server and fail over (default: the
+   * client's, 30 s). Heartbeats use 10 s, as the kubelet's heartbeat client does, so a
+   * partitioned server costs a node one renewal, not its Lease.
+   */
+  requestTimeoutMs?: number;
 }
 
 const PATCH_CONTENT_TYPES: Record<PatchType, string> = {
@@ -109,8 +121,8 @@ export class HttpClient implements ApiClient {
     return this.#pool;
   }
 
-  resource(group: string, version: string, resource: string): HttpResource {
-    return new HttpResource(this, group, version, resource);
+  resource(group: string, version: string, resource: string, opts: ResourceOptions = {}): HttpResource {
+    return new HttpResource(this, group, version, resource, opts);
   }
 
   /**
@@ -154,7 +166,8 @@ export class HttpClient implements ApiClient {
           }
         }, reject);
       });
-      req.setTimeout(this.#timeoutMs, () => req.destroy(Object.assign(new Error(`${method} ${path}: no answer from ${server} in ${this.#timeoutMs} ms`), { timedOut: true })));
+      const timeoutMs = opts.timeoutMs ?? this.#timeoutMs;
+      req.setTimeout(timeoutMs, () => req.destroy(Object.assign(new Error(`${method} ${path}: no answer from ${server} in ${timeoutMs} ms`), { timedOut: true })));
       // Failover resends any request that failed before it had a connection (see failover.ts).
       let connected = false;
       req.on('socket', (s) => { if (req.reusedSocket) connected = true; else s.once('secureConnect', () => { connected = true; }); });
@@ -234,13 +247,19 @@ export class HttpResource implements ResourceInterface {
   readonly #base: string;
   readonly #resource: string;
   readonly #namespaced: boolean;
+  readonly #timeoutMs: number | undefined;
 
-  constructor(client: HttpClient, group: string, version: string, resource: string) {
+  constructor(client: HttpClient, group: string, version: string, resource: string, opts: ResourceOptions = {}) {
     this.#client = client;
+    this.#timeoutMs = opts.requestTimeoutMs;
     this.#base = group ? `/apis/${group}/${version}` : `/api/${version}`;
     this.#resource = resource;
     // Resources outside the scheme (none yet) are taken as namespaced when given a namespace.
     this.#namespaced = lookupResource(group, version, resource)?.namespaced ?? true;
+  }
+
+  #request<T = unknown>(method: string, path: string, opts: RequestOptions = {}): Promise<{ status: number; body: T }> {
+    return this.#client.request<T>(method, path, this.#timeoutMs === undefined ? opts : { timeoutMs: this.#timeoutMs, ...opts });
   }
 
   path(ns: string | undefined, name?: string, subresource?: string): string {
@@ -253,7 +272,7 @@ export class HttpResource implements ResourceInterface {
   }
 
   async get(ns: string | undefined, name: string): Promise<KObject> {
-    return (await this.#client.request<KObject>('GET', this.path(ns, name))).body;
+    return (await this.#request<KObject>('GET', this.path(ns, name))).body;
   }
 
   async tryGet(ns: string | undefined, name: string): Promise<KObject | undefined> {
@@ -266,7 +285,7 @@ export class HttpResource implements ResourceInterface {
   }
 
   async list(ns: string | undefined, opts: ListOptions = {}): Promise<ListResult> {
-    const { body } = await this.#client.request<{ items?: KObject[]; metadata?: { resourceVersion?: string; continue?: string } }>('GET', this.path(ns), {
+    const { body } = await this.#request<{ items?: KObject[]; metadata?: { resourceVersion?: string; continue?: string } }>('GET', this.path(ns), {
       query: { labelSelector: opts.labelSelector, fieldSelector: opts.fieldSelector, limit: opts.limit, continue: opts.continue, resourceVersion: opts.resourceVersion },
     });
     const out: ListResult = { items: body.items ?? [], resourceVersion: body.metadata?.resourceVersion ?? '' };
@@ -275,15 +294,15 @@ export class HttpResource implements ResourceInterface {
   }
 
   async create(obj: KObject, opts: WriteOptions = {}): Promise<KObject> {
-    return (await this.#client.request<KObject>('POST', this.path(obj.metadata?.namespace), { body: obj, query: this.#writeQuery(opts) })).body;
+    return (await this.#request<KObject>('POST', this.path(obj.metadata?.namespace), { body: obj, query: this.#writeQuery(opts) })).body;
   }
 
   async update(obj: KObject, opts: WriteOptions = {}): Promise<KObject> {
-    return (await this.#client.request<KObject>('PUT', this.path(obj.metadata?.namespace, nameOf(obj)), { body: obj, query: this.#writeQuery(opts) })).body;
+    return (await this.#request<KObject>('PUT', this.path(obj.metadata?.namespace, nameOf(obj)), { body: obj, query: this.#writeQuery(opts) })).body;
   }
 
   async updateStatus(obj: KObject, opts: WriteOptions = {}): Promise<KObject> {
-    return (await this.#client.request<KObject>('PUT', this.path(obj.metadata?.namespace, nameOf(obj), 'status'), { body: obj, query: this.#writeQuery(opts) })).body;
+    return (await this.#request<KObject>('PUT', this.path(obj.metadata?.namespace, nameOf(obj), 'status'), { body: obj, query: this.#writeQuery(opts) })).body;
   }
 
   async patch(ns: string | undefined, name: string, type: PatchType, body: unknown, opts: PatchOptions = {}): Promise<KObject> {
@@ -293,7 +312,7 @@ export class HttpResource implements ResourceInterface {
       query.fieldManager ??= this.#client.fieldManager; // the server insists on one for apply
       if (force) query.force = true;
     }
-    return (await this.#client.request<KObject>('PATCH', this.path(ns, name, subresource), {
+    return (await this.#request<KObject>('PATCH', this.path(ns, name, subresource), {
       body, query, contentType: PATCH_CONTENT_TYPES[type],
     })).body;
   }
@@ -304,7 +323,7 @@ export class HttpResource implements ResourceInterface {
     if (opts.gracePeriodSeconds !== undefined) body.gracePeriodSeconds = opts.gracePeriodSeconds;
     if (opts.preconditions) body.preconditions = opts.preconditions;
     if (opts.dryRun) body.dryRun = ['All'];
-    const res = await this.#client.request<KObject | Status>('DELETE', this.path(ns, name), { body });
+    const res = await this.#request<KObject | Status>('DELETE', this.path(ns, name), { body });
     const obj = res.body && res.body.kind !== 'Status' ? res.body as KObject : undefined;
     return { obj, pending: res.status === 202 };
   }

@@ -85,7 +85,8 @@ export interface ResourceInterface {
 
 /** Anything that hands out ResourceInterfaces: HttpClient, InProcessClient.api(). */
 export interface ApiClient {
-  resource(group: string, version: string, resource: string): ResourceInterface;
+  /** `opts.requestTimeoutMs`: see HttpClient's ResourceOptions (in-process calls have none). */
+  resource(group: string, version: string, resource: string, opts?: { requestTimeoutMs?: number }): ResourceInterface;
 }
 
 /** A failed API call, from the server's Status (code 0 when there was no response). */

@@ -22,6 +22,9 @@ export interface HeartbeatOptions {
 
 type Condition = ReturnType<typeof nodeConditions>[number];
 
+/** The kubelet's heartbeat client timeout: its node status update frequency, 10 s. */
+export const HEARTBEAT_TIMEOUT_MS = 10_000;
+
 export class NodeHeartbeat {
   readonly #o: HeartbeatOptions;
   readonly #nodes: ResourceInterface;
@@ -35,8 +38,10 @@ export class NodeHeartbeat {
 
   constructor(o: HeartbeatOptions) {
     this.#o = o;
-    this.#nodes = o.client.resource('', 'v1', 'nodes');
-    this.#leases = o.client.resource('coordination.k8s.io', 'v1', 'leases');
+    // As the kubelet's heartbeat client: a server silent for 10 s (partitioned, not dead)
+    // is given up and the renewal goes to another, well inside the 40 s Lease.
+    this.#nodes = o.client.resource('', 'v1', 'nodes', { requestTimeoutMs: HEARTBEAT_TIMEOUT_MS });
+    this.#leases = o.client.resource('coordination.k8s.io', 'v1', 'leases', { requestTimeoutMs: HEARTBEAT_TIMEOUT_MS });
   }
 
   get podCidr(): string | undefined { return this.#podCidr; }
