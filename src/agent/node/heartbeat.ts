@@ -28,6 +28,8 @@ export const HEARTBEAT_TIMEOUT_MS = 10_000;
 export class NodeHeartbeat {
   readonly #o: HeartbeatOptions;
   readonly #nodes: ResourceInterface;
+  /** Nodes and Leases for the heartbeats themselves (status patches, renewals). */
+  readonly #statusNodes: ResourceInterface;
   readonly #leases: ResourceInterface;
   #uid?: string;
   #podCidr?: string;
@@ -40,7 +42,8 @@ export class NodeHeartbeat {
     this.#o = o;
     // As the kubelet's heartbeat client: a server silent for 10 s (partitioned, not dead)
     // is given up and the renewal goes to another, well inside the 40 s Lease.
-    this.#nodes = o.client.resource('', 'v1', 'nodes', { requestTimeoutMs: HEARTBEAT_TIMEOUT_MS });
+    this.#nodes = o.client.resource('', 'v1', 'nodes');
+    this.#statusNodes = o.client.resource('', 'v1', 'nodes', { requestTimeoutMs: HEARTBEAT_TIMEOUT_MS });
     this.#leases = o.client.resource('coordination.k8s.io', 'v1', 'leases', { requestTimeoutMs: HEARTBEAT_TIMEOUT_MS });
   }
 
@@ -124,7 +127,7 @@ export class NodeHeartbeat {
     if (!force && !due && !conditionsDiffer(conditions, this.#reported)) return;
     let stored: KObject;
     try {
-      stored = await this.#nodes.patch(undefined, this.#o.identity.name, 'merge', { status: { conditions } }, { subresource: 'status' });
+      stored = await this.#statusNodes.patch(undefined, this.#o.identity.name, 'merge', { status: { conditions } }, { subresource: 'status' });
     } catch (err) {
       if (!isNotFound(err)) throw err;
       this.#o.log.warn('node was deleted; registering again', { node: this.#o.identity.name });
