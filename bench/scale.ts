@@ -105,8 +105,10 @@ export async function run(argv: string[]): Promise<void> {
   try {
     // Server.
     const { child: server, url, tls } = await startBenchServer(dataDir, { children, onExit: (what) => { if (!stopping) log(what); } });
-    const load: Conn = { url, tls, agent: new https.Agent({ ...tls, keepAlive: true, maxSockets: 64 }) };
-    const probeConn: Conn = { url, tls, agent: new https.Agent({ ...tls, keepAlive: true, maxSockets: 2 }) };
+    // Idle sockets closed after 30 s, before the server's 65 s, as Skiff's own client does
+    // (src/client/http.ts, IDLE_SOCKET_MS): else a server stall resets creates sent meanwhile.
+    const load: Conn = { url, tls, agent: new https.Agent({ ...tls, keepAlive: true, timeout: 30_000, maxSockets: 64 }) };
+    const probeConn: Conn = { url, tls, agent: new https.Agent({ ...tls, keepAlive: true, timeout: 30_000, maxSockets: 2 }) };
     closers.push(() => load.agent.destroy(), () => probeConn.agent.destroy());
     const spid = server.pid!;
 

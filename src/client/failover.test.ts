@@ -6,6 +6,8 @@ import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { once } from 'node:events';
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { createCertificateAuthority, issueServingCertificate } from '../apiserver/pki/issue-certificates.ts';
 import type { CertificateAndKey } from '../apiserver/pki/types.ts';
 import { silentLogger } from '../util/log.ts';
@@ -377,3 +379,43 @@ test('a server that goes silent (partitioned) loses its watches once a request t
     reflector.stop();
   }
 });
+
+// A server process that stalls (a long GC pause) while the client's idle socket runs past the
+// server's keep-alive timeout: the server's timers run first when it wakes, so it would reset
+// a request written on that socket during the stall. The client closes idle sockets first.
+test('a request sent while the server stalls past its keep-alive timeout is answered, not reset', { timeout: 30_000 }, async () => {
+  const child = spawn(process.execPath, ['-e', STALLING_SERVER], {
+    env: { ...process.env, CERT: serving.certPem, KEY: serving.keyPem },
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  try {
+    const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+    const port = Number((await lines.next()).value);
+    const c = client([`https://127.0.0.1:${port}`]);
+    const post = (): Promise<number> => c.request('POST', cmPath, { body: { metadata: { name: 'x' } } }).then((r) => r.status);
+    assert.equal(await post(), 201);
+    await new Promise((r) => setTimeout(r, 1_000));
+    child.stdin!.write('stall 5000\n'); // until t≈6 s; its 3 s (+1 s) keep-alive timer runs out at t≈4 s
+    assert.equal((await lines.next()).value, 'stalling');
+    await new Promise((r) => setTimeout(r, 2_000)); // t≈3 s: the first socket has been idle 3 s
+    assert.equal(await post(), 201);
+  } finally {
+    child.kill('SIGKILL');
+  }
+});
+
+const STALLING_SERVER = `
+const https = require('node:https');
+const srv = https.createServer({ cert: process.env.CERT, key: process.env.KEY }, (req, res) => {
+  req.resume();
+  req.on('end', () => { res.writeHead(201, { 'Content-Type': 'application/json' }); res.end('{}'); });
+});
+srv.keepAliveTimeout = 3000;
+srv.listen(0, '127.0.0.1', () => console.log(srv.address().port));
+require('node:readline').createInterface({ input: process.stdin }).on('line', (line) => {
+  const ms = Number(line.split(' ')[1]);
+  console.log('stalling');
+  const until = Date.now() + ms;
+  while (Date.now() < until);
+});
+`;

@@ -68,6 +68,15 @@ const PATCH_CONTENT_TYPES: Record<PatchType, string> = {
   apply: 'application/apply-patch+yaml',
 };
 
+/**
+ * How long an idle keep-alive socket is kept: well under the API server's 65 s. A server
+ * closes its idle sockets when its timer fires, and after a stall (a long GC pause) its
+ * timers run before it reads what arrived meanwhile: a request the client wrote on a socket
+ * whose idle time ran out during the stall is reset unanswered (ECONNRESET), a write lost
+ * and the server marked down. The side that closes first never races the other.
+ */
+const IDLE_SOCKET_MS = 30_000;
+
 export class HttpClient implements ApiClient {
   readonly fieldManager: string;
   readonly #pool: ServerPool;
@@ -83,7 +92,9 @@ export class HttpClient implements ApiClient {
     this.#timeoutMs = opts.requestTimeoutMs ?? 30_000;
     const tls = { ca: opts.ca, cert: opts.cert, key: opts.key, rejectUnauthorized: !opts.insecureSkipTLSVerify };
     // Watches get their own pool so long-lived streams can never starve short requests.
-    this.#agent = new https.Agent({ ...tls, keepAlive: true, maxSockets: opts.maxSockets ?? 16, maxFreeSockets: opts.maxSockets ?? 16 });
+    // Idle sockets are closed by this side first (IDLE_SOCKET_MS, or a second before the
+    // server's Keep-Alive timeout when that is shorter): see IDLE_SOCKET_MS.
+    this.#agent = new https.Agent({ ...tls, keepAlive: true, timeout: IDLE_SOCKET_MS, maxSockets: opts.maxSockets ?? 16, maxFreeSockets: opts.maxSockets ?? 16 });
     this.#watchAgent = new https.Agent({ ...tls, keepAlive: true, maxSockets: opts.maxWatchSockets ?? 256, maxFreeSockets: 4 });
     this.#headers = {
       Accept: 'application/json',
