@@ -3,7 +3,7 @@
 //  - deletes an owner's dependents first when it is deleted with foregroundDeletion,
 //  - strips references to an owner deleted with the orphan finalizer.
 // It watches the whole store once, so it sees every kind without one watch per resource.
-import type { KObject, OwnerReference } from '../../api/object.ts';
+import { EMPTY_ARRAY, type KObject, type OwnerReference } from '../../api/object.ts';
 import type { ResourceInfo } from '../../api/scheme.ts';
 import { STORED_RESOURCES, lookupKind, parseApiVersion, storageKey } from '../../api/scheme.ts';
 import { FINALIZER_FOREGROUND, FINALIZER_ORPHAN, type Registry } from '../../apiserver/registry/registry.ts';
@@ -16,8 +16,8 @@ interface GraphNode {
   r: ResourceInfo;
   namespace?: string;
   name: string;
-  owners: OwnerReference[];
-  finalizers: string[];
+  owners: readonly OwnerReference[];
+  finalizers: readonly string[];
   deleting: boolean;
 }
 
@@ -78,7 +78,7 @@ export class GarbageCollector {
     for (const o of previous?.owners ?? []) this.#dependents.get(o.uid)?.delete(uid);
     const node: GraphNode = {
       r, namespace: obj.metadata.namespace, name: obj.metadata.name!,
-      owners: obj.metadata.ownerReferences ?? [], finalizers: obj.metadata.finalizers ?? [],
+      owners: obj.metadata.ownerReferences ?? EMPTY_ARRAY, finalizers: obj.metadata.finalizers ?? EMPTY_ARRAY, // one per object of every kind
       deleting: Boolean(obj.metadata.deletionTimestamp),
     };
     this.#nodes.set(uid, node);
