@@ -10,7 +10,10 @@ import type { Percentiles, Row, Series } from './lib.ts';
 
 interface Result {
   name: string; date: string; node?: string; machine?: Record<string, unknown>; quick?: boolean;
-  rows: Row[]; percentiles?: Percentiles[]; series?: Series[]; [k: string]: unknown;
+  rows: Row[]; percentiles?: Percentiles[]; series?: Series[];
+  /** Markdown added by hand to a result: why a goal was missed, by how much. */
+  notes?: string;
+  [k: string]: unknown;
 }
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -116,7 +119,7 @@ export async function run(argv: string[]): Promise<void> {
     const m = r.machine ?? {};
     md.push(`## ${r.name}`, '', `Run ${r.date}${r.quick ? ' with `--quick`' : ''}` +
       (r.machine ? `; ${m.cores} cores, ${m.memoryMb} MB, kernel ${m.kernel}, Node ${m.node}, load average ${(m.load as number[] | undefined)?.join(' / ') ?? '?'} at the end` : `; Node ${r.node ?? '?'}`) + '.', '');
-    const params = Object.entries(r).filter(([k, v]) => !['name', 'date', 'node', 'machine', 'rows', 'percentiles', 'series', 'perCall', 'samples', 'quick'].includes(k) && (typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean'));
+    const params = Object.entries(r).filter(([k, v]) => !['name', 'date', 'node', 'machine', 'rows', 'percentiles', 'series', 'perCall', 'samples', 'quick', 'notes'].includes(k) && (typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean'));
     if (params.length) md.push(`Parameters: ${params.map(([k, v]) => `${k} ${typeof v === 'number' ? fmt(v) : v}`).join(', ')}.`, '');
     md.push('| metric | value | unit | goal | |', '|---|---:|---|---|---|');
     for (const row of r.rows) {
@@ -124,6 +127,8 @@ export async function run(argv: string[]): Promise<void> {
       md.push(`| ${row.metric} | ${fmt(row.value)} | ${row.unit} | ${row.goal ?? ''} | ${ok === undefined ? '' : ok ? '✅' : '❌'} |`);
     }
     md.push('');
+    // What a person who ran it found: why a goal was missed (a result's optional `notes`).
+    if (typeof r.notes === 'string' && r.notes.trim()) md.push(r.notes.trim(), '');
     // Bars: the JSON's percentiles, or else its rows in ms (each as one bar).
     const bars: Percentiles[] = r.percentiles?.length ? r.percentiles.filter((p) => p.count > 0)
       : r.rows.filter((row) => row.unit === 'ms' && Number.isFinite(row.value)).map((row) => {

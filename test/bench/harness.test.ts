@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { agentUnavailable } from '../helpers/cluster.ts';
@@ -104,4 +104,20 @@ test('report renders REPORT.md naming every result, with SVG charts', async () =
     assert.ok(svgs.some((f) => f.startsWith('scale-server-rss')), 'no server RSS chart for scale');
     assert.match(readFileSync(path.join(out, 'report', 'scale-server-rss.svg'), 'utf8'), /<polyline /);
   }
+});
+
+test('report shows a result\'s notes under its table, not among its parameters', async () => {
+  const inDir = path.join(dir, 'noted');
+  mkdirSync(inDir, { recursive: true });
+  writeFileSync(path.join(inDir, 'noted.json'), JSON.stringify({
+    name: 'noted', date: new Date().toISOString(), rate: 20,
+    rows: [{ metric: 'mutating p99', value: 3300, unit: 'ms', goal: '≤ 100 ms' }],
+    notes: '**Goals missed, and why**: GC stalls.',
+  }));
+  const out = path.join(dir, 'noted-out');
+  const r = await bench(['report', '--results', inDir, '--out', out]);
+  assert.equal(r.code, 0, r.out);
+  const md = readFileSync(path.join(out, 'REPORT.md'), 'utf8');
+  assert.match(md, /\| mutating p99 \| 3300 \| ms \| ≤ 100 ms \| ❌ \|\n\n\*\*Goals missed, and why\*\*: GC stalls\.\n/);
+  assert.match(md, /^Parameters: rate 20\.$/m);
 });
